@@ -1,0 +1,126 @@
+// ferry's configuration: the YAML file of DESIGN.md §2.2, validated once at start-up into an
+// immutable Config. Every limit has a named option and a default; unknown keys and bad values
+// are errors that name the key (a typo must not silently disable a safety check).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/log.h"
+#include "base/status.h"
+
+namespace ferry::config {
+
+// An IPv4 or IPv6 network, e.g. "10.0.0.0/8", "::1/128"; a bare address is a /32 or /128.
+struct Cidr {
+  std::string text;                 // as written in the config
+  bool v6 = false;
+  std::array<uint8_t, 16> addr{};   // network bytes (first 4 used for IPv4)
+  int prefix = 0;
+
+  // True when `ip` (textual IPv4 or IPv6; IPv4-mapped IPv6 counts as IPv4) is inside.
+  bool Contains(std::string_view ip) const;
+};
+base::Result<Cidr> ParseCidr(std::string_view text);
+
+struct TlsConfig {
+  std::string cert_file;
+  std::string key_file;
+};
+
+struct ServerConfig {
+  std::string listen = "127.0.0.1:9000";
+  std::string listen_host = "127.0.0.1";  // parsed from listen; IPv6 without brackets
+  uint16_t listen_port = 9000;            // 0 = pick a free port
+  std::string public_url;                 // default http://<listen> (no trailing slash)
+  std::vector<Cidr> trusted_proxies;
+  TlsConfig tls;
+  int threads = 0;                        // I/O threads; 0 = one per core
+};
+
+struct Limits {
+  uint64_t max_envelope_bytes = 209715200;  // after decompression; also bounds the wire body
+  uint64_t max_event_bytes = 1048576;
+  uint32_t request_timeout_ms = 30000;      // to read one request, and the default upstream timeout
+  uint32_t idle_timeout_ms = 75000;         // a keep-alive connection with no request is closed
+  uint32_t max_connections = 10000;         // accepted connections beyond this are closed at once
+};
+
+enum class Delivery { kDirect, kDurable };
+
+struct TunnelConfig {
+  bool enabled = true;
+  std::vector<std::string> paths = {"/tunnel"};
+  std::vector<std::string> allowed_origins = {"*"};
+  std::vector<std::string> allowed_hosts;     // lower-cased "host" or "host:port"
+  std::vector<std::string> allowed_projects;  // lower-cased "host[:port]/project_id"
+  // Old DSN string exactly as clients send it → one or more new DSN strings (fan-out).
+  std::map<std::string, std::vector<std::string>> remap;
+  Delivery delivery = Delivery::kDirect;      // durable arrives with the spool
+};
+
+struct UpstreamConfig {
+  std::string url;                 // scheme://host[:port], no trailing slash
+  std::string ca_file;             // PEM bundle; empty = the system store
+  uint32_t timeout_ms = 0;         // 0 = limits.request_timeout_ms
+  uint32_t connect_timeout_ms = 5000;
+};
+
+struct SpoolConfig {
+  uint64_t max_bytes = 1073741824;
+  uint32_t max_age_hours = 72;
+};
+
+struct StoreConfig {
+  bool enabled = true;
+  std::string backend = "sqlite";  // sqlite | postgres
+  std::string sqlite_path;         // default <data_dir>/ferry.db
+  std::string postgres_url;
+  uint32_t retention_days = 30;
+};
+
+enum class MailTls { kStartTls, kTls, kNone };
+
+struct MailConfig {
+  std::string host;  // empty = no mail
+  uint16_t port = 587;
+  MailTls tls = MailTls::kStartTls;
+  std::string username;
+  std::string password;
+  std::string from = "ferry@localhost";
+};
+
+struct LogConfig {
+  base::LogLevel level = base::LogLevel::kInfo;
+  base::LogFormat format = base::LogFormat::kText;
+};
+
+struct Config {
+  ServerConfig server;
+  std::string data_dir = "./data";
+  Limits limits;
+  TunnelConfig tunnel;
+  std::map<std::string, UpstreamConfig> upstreams;  // key: lower-cased DSN "host" or "host:port"
+  SpoolConfig spool;
+  StoreConfig store;
+  MailConfig mail;
+  LogConfig log;
+  std::string source;  // the file it was read from, or "built-in defaults"
+};
+
+// Reads and validates `path`. An empty path means: ./ferry.yml when it exists, else the
+// built-in defaults. Errors (kInvalidArgument / kNotFound) name the file and the key.
+base::Result<Config> LoadConfig(const std::string& path);
+
+// Parses and validates YAML text; `source` names it in error messages.
+base::Result<Config> ParseConfig(const std::string& yaml_text, const std::string& source);
+
+// The effective configuration as YAML, with passwords and DSN keys masked.
+std::string DumpConfig(const Config& config);
+
+}  // namespace ferry::config
