@@ -18,9 +18,9 @@ namespace ferry::config {
 
 // An IPv4 or IPv6 network, e.g. "10.0.0.0/8", "::1/128"; a bare address is a /32 or /128.
 struct Cidr {
-  std::string text;                 // as written in the config
+  std::string text;  // as written in the config
   bool v6 = false;
-  std::array<uint8_t, 16> addr{};   // network bytes (first 4 used for IPv4)
+  std::array<uint8_t, 16> addr{};  // network bytes (first 4 used for IPv4)
   int prefix = 0;
 
   // True when `ip` (textual IPv4 or IPv6; IPv4-mapped IPv6 counts as IPv4) is inside.
@@ -40,15 +40,15 @@ struct ServerConfig {
   std::string public_url;                 // default http://<listen> (no trailing slash)
   std::vector<Cidr> trusted_proxies;
   TlsConfig tls;
-  int threads = 0;                        // I/O threads; 0 = one per core
+  int threads = 0;  // I/O threads; 0 = one per core
 };
 
 struct Limits {
   uint64_t max_envelope_bytes = 209715200;  // after decompression; also bounds the wire body
   uint64_t max_event_bytes = 1048576;
-  uint32_t request_timeout_ms = 30000;      // to read one request, and the default upstream timeout
-  uint32_t idle_timeout_ms = 75000;         // a keep-alive connection with no request is closed
-  uint32_t max_connections = 10000;         // accepted connections beyond this are closed at once
+  uint32_t request_timeout_ms = 30000;  // to read one request, and the default upstream timeout
+  uint32_t idle_timeout_ms = 75000;     // a keep-alive connection with no request is closed
+  uint32_t max_connections = 10000;     // accepted connections beyond this are closed at once
 };
 
 enum class Delivery { kDirect, kDurable };
@@ -56,18 +56,18 @@ enum class Delivery { kDirect, kDurable };
 struct TunnelConfig {
   bool enabled = true;
   std::vector<std::string> paths = {"/tunnel"};
-  std::vector<std::string> allowed_origins = {"*"};
-  std::vector<std::string> allowed_hosts;     // lower-cased "host" or "host:port"
-  std::vector<std::string> allowed_projects;  // lower-cased "host[:port]/project_id"
+  std::vector<std::string> allowed_origins = {"*"};  // "*" or lower-cased scheme://host[:port]
+  std::vector<std::string> allowed_hosts;            // lower-cased "host" or "host:port"
+  std::vector<std::string> allowed_projects;         // lower-cased "host[:port]/project_id"
   // Old DSN string exactly as clients send it → one or more new DSN strings (fan-out).
   std::map<std::string, std::vector<std::string>> remap;
-  Delivery delivery = Delivery::kDirect;      // durable arrives with the spool
+  Delivery delivery = Delivery::kDirect;  // durable arrives with the spool
 };
 
 struct UpstreamConfig {
-  std::string url;                 // scheme://host[:port], no trailing slash
-  std::string ca_file;             // PEM bundle; empty = the system store
-  uint32_t timeout_ms = 0;         // 0 = limits.request_timeout_ms
+  std::string url;          // scheme://host[:port], no trailing slash; empty = the DSN's host
+  std::string ca_file;      // PEM bundle; empty = the system store
+  uint32_t timeout_ms = 0;  // 0 = limits.request_timeout_ms (parsing fills that value in)
   uint32_t connect_timeout_ms = 5000;
 };
 
@@ -79,7 +79,7 @@ struct SpoolConfig {
 struct StoreConfig {
   bool enabled = true;
   std::string backend = "sqlite";  // sqlite | postgres
-  std::string sqlite_path;         // default <data_dir>/ferry.db
+  std::string sqlite_path;         // default <data_dir>/ferry.db (parsing fills it in)
   std::string postgres_url;
   uint32_t retention_days = 30;
 };
@@ -114,13 +114,20 @@ struct Config {
 };
 
 // Reads and validates `path`. An empty path means: ./ferry.yml when it exists, else the
-// built-in defaults. Errors (kInvalidArgument / kNotFound) name the file and the key.
+// built-in defaults. Errors name the file and the key, "<source>: <key>: <reason> (line N)":
+// kNotFound ("<path>: no such file"), kInvalidArgument (bad YAML, unknown key, bad value),
+// kUnavailable (the file exists but cannot be read).
+//
+// Every scalar value may use ${VAR} and ${VAR:-default} (environment; an unset VAR without a
+// default is ""); "$${" is a literal "${". Map keys (remap DSNs, upstream hosts) are taken
+// literally. A key given as null ("mail:" or "key: ~") keeps its default.
 base::Result<Config> LoadConfig(const std::string& path);
 
 // Parses and validates YAML text; `source` names it in error messages.
 base::Result<Config> ParseConfig(const std::string& yaml_text, const std::string& source);
 
-// The effective configuration as YAML, with passwords and DSN keys masked.
+// The effective configuration as YAML, every key written out, with passwords and DSN keys
+// masked. ParseConfig accepts it again (with the masked values in place of the secrets).
 std::string DumpConfig(const Config& config);
 
 }  // namespace ferry::config

@@ -39,10 +39,10 @@ std::string RewriteEnvelopeHeader(std::string_view envelope, const EnvelopeHeade
                                   const HeaderRewrite& rewrite);
 
 struct EnvelopeItem {
-  std::string_view header;          // item header line
-  std::vector<JsonField> fields;    // its members
-  std::string type;                 // "event", "attachment", ... ("" when absent)
-  std::string_view payload;         // the item's bytes
+  std::string_view header;        // item header line
+  std::vector<JsonField> fields;  // its members
+  std::string type;               // "event", "attachment", ... ("" when absent)
+  std::string_view payload;       // the item's bytes
 };
 
 struct Envelope {

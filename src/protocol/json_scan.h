@@ -15,10 +15,14 @@ namespace ferry::protocol {
 
 inline constexpr int kMaxJsonDepth = 128;
 
+// The exact error detail for a text that is valid JSON but not an object, so callers can tell
+// "not an object" from "not JSON" without parsing the message.
+inline constexpr std::string_view kJsonNotAnObject = "not an object";
+
 enum class JsonKind { kString, kNumber, kObject, kArray, kTrue, kFalse, kNull };
 
 struct JsonField {
-  std::string key;           // unescaped
+  std::string key;  // unescaped
   JsonKind kind;
   size_t value_begin = 0;    // byte offset of the value's first byte in the scanned text
   size_t value_end = 0;      // one past its last byte

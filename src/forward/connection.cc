@@ -1,0 +1,177 @@
+#include "forward/connection.h"
+
+#include <openssl/ssl.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/span_body.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+namespace ferry::forward {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto kUse = asio::as_tuple(asio::use_awaitable);
+
+base::Status FromError(const boost::system::error_code& ec, std::string_view what) {
+  if (ec == beast::error::timeout) return base::Timeout(std::string(what) + " timed out");
+  return base::Unreachable(std::string(what) + " failed: " + ec.message());
+}
+
+template <typename Stream>
+asio::awaitable<base::Result<UpstreamResponse>> RoundTripOn(Stream& stream,
+                                                            const OutgoingRequest& request,
+                                                            std::chrono::milliseconds timeout,
+                                                            size_t max_response, bool* keep_alive,
+                                                            bool* nothing_received) {
+  bhttp::request<bhttp::span_body<const char>> req{bhttp::verb::post, request.target, 11};
+  req.set(bhttp::field::host, request.host_header);
+  for (const auto& [name, value] : request.headers) req.set(name, value);
+  req.body() = {request.body->data(), request.body->size()};  // no copy of the envelope
+  req.keep_alive(true);
+  req.prepare_payload();
+
+  *nothing_received = true;
+  beast::get_lowest_layer(stream).expires_after(timeout);
+  auto [wec, wn] = co_await bhttp::async_write(stream, req, kUse);
+  if (wec) co_return FromError(wec, "sending to the upstream");
+
+  beast::flat_buffer buffer;
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(max_response);
+  auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kUse);
+  if (hec) {
+    *nothing_received = buffer.size() == 0 && hn == 0;
+    co_return FromError(hec, "reading the upstream's answer");
+  }
+  *nothing_received = false;
+  auto [rec, rn] = co_await bhttp::async_read(stream, buffer, parser, kUse);
+  if (rec) co_return FromError(rec, "reading the upstream's answer");
+  beast::get_lowest_layer(stream).expires_never();
+
+  auto& res = parser.get();
+  UpstreamResponse out;
+  out.status = res.result_int();
+  out.body = std::move(res.body());
+  out.content_type = std::string(res[bhttp::field::content_type]);
+  out.retry_after = std::string(res[bhttp::field::retry_after]);
+  out.rate_limits = std::string(res["X-Sentry-Rate-Limits"]);
+  // Bytes beyond the answer would belong to nothing: such a connection is not reused.
+  *keep_alive = res.keep_alive() && buffer.size() == 0;
+  co_return out;
+}
+
+}  // namespace
+
+asio::awaitable<base::Result<UpstreamResponse>> Connection::RoundTrip(
+    const OutgoingRequest& request, std::chrono::milliseconds timeout, size_t max_response,
+    bool* keep_alive, bool* nothing_received) {
+  if (auto* plain = std::get_if<std::unique_ptr<Plain>>(&stream_)) {
+    co_return co_await RoundTripOn(**plain, request, timeout, max_response, keep_alive,
+                                   nothing_received);
+  }
+  co_return co_await RoundTripOn(*std::get<std::unique_ptr<Tls>>(stream_), request, timeout,
+                                 max_response, keep_alive, nothing_received);
+}
+
+std::string Endpoint::Key() const {
+  return scheme + "://" + host + ":" + std::to_string(port) + "|" + ca_file;
+}
+
+base::Result<std::shared_ptr<asio::ssl::context>> ConnectionPool::TlsContext(
+    const std::string& ca_file) {
+  std::lock_guard lock(mu_);
+  if (auto it = tls_.find(ca_file); it != tls_.end()) return it->second;
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  boost::system::error_code ec;
+  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                       asio::ssl::context::no_tlsv1_1,
+                   ec);
+  ctx->set_verify_mode(asio::ssl::verify_peer, ec);
+  if (ca_file.empty()) {
+    ctx->set_default_verify_paths(ec);
+  } else {
+    ctx->load_verify_file(ca_file, ec);
+  }
+  if (ec) {
+    return base::InvalidArgument("cannot load the CA bundle \"" +
+                                 (ca_file.empty() ? std::string("system") : ca_file) +
+                                 "\": " + ec.message());
+  }
+  tls_.emplace(ca_file, ctx);
+  return ctx;
+}
+
+base::Status ConnectionPool::PrepareTls(const std::string& ca_file) {
+  auto ctx = TlsContext(ca_file);
+  return ctx.ok() ? base::Status::Ok() : ctx.status();
+}
+
+std::unique_ptr<Connection> ConnectionPool::TakeIdle(const Endpoint& endpoint) {
+  std::lock_guard lock(mu_);
+  auto it = idle_.find(endpoint.Key());
+  if (it == idle_.end()) return nullptr;
+  auto now = std::chrono::steady_clock::now();
+  while (!it->second.empty()) {
+    auto conn = std::move(it->second.back());
+    it->second.pop_back();
+    if (now - conn->idle_since < limits_.idle_timeout) return conn;
+  }
+  return nullptr;
+}
+
+void ConnectionPool::Return(const Endpoint& endpoint, std::unique_ptr<Connection> connection) {
+  connection->idle_since = std::chrono::steady_clock::now();
+  std::lock_guard lock(mu_);
+  auto& idle = idle_[endpoint.Key()];
+  if (idle.size() < limits_.max_idle_per_endpoint) idle.push_back(std::move(connection));
+}
+
+asio::awaitable<base::Result<std::unique_ptr<Connection>>> ConnectionPool::Connect(
+    const Endpoint& endpoint) {
+  tcp::resolver resolver(ioc_);
+  auto [rec, results] =
+      co_await resolver.async_resolve(endpoint.host, std::to_string(endpoint.port), kUse);
+  if (rec) co_return base::Unreachable("cannot resolve " + endpoint.host + ": " + rec.message());
+
+  auto tcp_stream = std::make_unique<beast::tcp_stream>(ioc_);
+  tcp_stream->expires_after(endpoint.connect_timeout);
+  auto [cec, ep] = co_await tcp_stream->async_connect(results, kUse);
+  if (cec) co_return FromError(cec, "connecting to " + endpoint.host);
+  boost::system::error_code ignored;
+  tcp_stream->socket().set_option(tcp::no_delay(true), ignored);
+  ++opened_;
+
+  if (endpoint.scheme != "https") {
+    tcp_stream->expires_never();
+    co_return std::make_unique<Connection>(std::move(tcp_stream));
+  }
+  auto ctx = TlsContext(endpoint.ca_file);
+  if (!ctx.ok()) co_return ctx.status();
+  auto tls = std::make_unique<Connection::Tls>(std::move(*tcp_stream), **ctx);
+  if (!SSL_set_tlsext_host_name(tls->native_handle(), endpoint.host.c_str())) {
+    co_return base::Unreachable("cannot set the TLS server name for " + endpoint.host);
+  }
+  tls->set_verify_callback(asio::ssl::host_name_verification(endpoint.host));
+  beast::get_lowest_layer(*tls).expires_after(endpoint.connect_timeout);
+  auto [hec] = co_await tls->async_handshake(asio::ssl::stream_base::client, kUse);
+  if (hec) co_return FromError(hec, "TLS handshake with " + endpoint.host);
+  beast::get_lowest_layer(*tls).expires_never();
+  co_return std::make_unique<Connection>(std::move(tls));
+}
+
+}  // namespace ferry::forward

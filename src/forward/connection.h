@@ -1,0 +1,72 @@
+// One upstream connection, plain or TLS, and the pool of idle ones. Internal to forward/.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <variant>
+#include <vector>
+
+#include "base/status.h"
+#include "forward/http_upstream_client.h"
+#include "forward/upstream_client.h"
+
+namespace ferry::forward {
+
+class Connection {
+ public:
+  using Plain = boost::beast::tcp_stream;
+  using Tls = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+
+  explicit Connection(std::unique_ptr<Plain> s) : stream_(std::move(s)) {}
+  explicit Connection(std::unique_ptr<Tls> s) : stream_(std::move(s)) {}
+
+  // Writes the request and reads the answer. `*sent_nothing_back` tells whether the failure
+  // happened before any byte of an answer arrived (then a reused connection may be retried).
+  boost::asio::awaitable<base::Result<UpstreamResponse>> RoundTrip(
+      const OutgoingRequest& request, std::chrono::milliseconds timeout, size_t max_response,
+      bool* keep_alive, bool* nothing_received);
+
+  std::chrono::steady_clock::time_point idle_since;
+
+ private:
+  std::variant<std::unique_ptr<Plain>, std::unique_ptr<Tls>> stream_;
+};
+
+class ConnectionPool {
+ public:
+  ConnectionPool(boost::asio::io_context& ioc, PoolLimits limits) : ioc_(ioc), limits_(limits) {}
+
+  base::Status PrepareTls(const std::string& ca_file);
+  // An idle connection to `endpoint`, or nullptr.
+  std::unique_ptr<Connection> TakeIdle(const Endpoint& endpoint);
+  void Return(const Endpoint& endpoint, std::unique_ptr<Connection> connection);
+  // Resolves, connects and (for https) handshakes.
+  boost::asio::awaitable<base::Result<std::unique_ptr<Connection>>> Connect(
+      const Endpoint& endpoint);
+
+  const PoolLimits& limits() const { return limits_; }
+  boost::asio::io_context& ioc() { return ioc_; }
+  uint64_t opened() const { return opened_.load(); }
+
+ private:
+  base::Result<std::shared_ptr<boost::asio::ssl::context>> TlsContext(const std::string& ca_file);
+
+  boost::asio::io_context& ioc_;
+  const PoolLimits limits_;
+  std::atomic<uint64_t> opened_{0};
+  std::mutex mu_;
+  std::map<std::string, std::vector<std::unique_ptr<Connection>>> idle_;       // guarded by mu_
+  std::map<std::string, std::shared_ptr<boost::asio::ssl::context>> tls_;      // guarded by mu_
+};
+
+}  // namespace ferry::forward

@@ -1,0 +1,72 @@
+// A generic HTTP/1.1 server on Boost.Beast: a listener, one session per connection, and a
+// Handler that answers requests. Keep-alive, chunked bodies, bounded header and body sizes,
+// an idle timeout between requests and a deadline for reading each request.
+//
+// Threading: Run() drives the io_context from `threads` threads; each connection lives on its
+// own strand. Stop() may be called from any thread: the listener closes, idle connections
+// close, busy ones finish their current request and then close; Run() returns when the last
+// one is gone (or after `grace` at the latest).
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "base/status.h"
+#include "http/types.h"
+
+namespace ferry::http {
+
+struct ServerLimits {
+  uint64_t max_body_bytes = 200 << 20;
+  uint32_t max_header_bytes = 64 * 1024;
+  std::chrono::milliseconds request_timeout{30000};  // read one request, write one response
+  std::chrono::milliseconds idle_timeout{75000};     // wait for the next request
+  uint32_t max_connections = 10000;
+};
+
+class Session;
+
+class Server {
+ public:
+  Server(boost::asio::io_context& ioc, Handler& handler, ServerLimits limits);
+  ~Server();
+
+  // Binds and listens. `host` is an IP literal (IPv6 without brackets); port 0 picks one.
+  base::Status Listen(const std::string& host, uint16_t port);
+  boost::asio::ip::tcp::endpoint local_endpoint() const { return local_; }
+
+  // Starts accepting. REQUIRES: Listen succeeded.
+  void Start();
+  // Graceful stop; see the file comment. Safe to call more than once, from any thread.
+  void Stop();
+  bool stopping() const { return stopping_.load(); }
+
+  int64_t active_connections() const { return active_.load(); }
+
+ private:
+  friend class Session;
+  void Register(uint64_t id, std::weak_ptr<Session> session);
+  void Unregister(uint64_t id);
+  void DoAccept();
+
+  boost::asio::io_context& ioc_;
+  Handler& handler_;
+  const ServerLimits limits_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::ip::tcp::endpoint local_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int64_t> active_{0};
+  std::mutex mu_;
+  uint64_t next_id_ = 0;  // guarded by mu_
+  std::unordered_map<uint64_t, std::weak_ptr<Session>> sessions_;  // guarded by mu_
+};
+
+}  // namespace ferry::http

@@ -1,0 +1,189 @@
+#include "http/session.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include "base/strings.h"
+
+namespace ferry::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto kUse = asio::as_tuple(asio::use_awaitable);
+
+// After an early answer (413, 400) the client may still be sending; reading and discarding
+// for a short while lets it see the answer instead of a connection reset, as nginx's
+// lingering close does.
+constexpr auto kLingerTime = std::chrono::seconds(2);
+constexpr size_t kLingerMaxBytes = 4 << 20;
+
+std::string PeerIp(const tcp::endpoint& endpoint) {
+  auto address = endpoint.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
+  }
+  return address.to_string();
+}
+
+// Hands `in` to the handler and completes with its Response, back on the caller's executor.
+template <typename Token>
+auto AsyncHandle(Handler& handler, IncomingRequest in, Token&& token) {
+  return asio::async_initiate<Token, void(Response)>(
+      [&handler](auto completion, IncomingRequest in) {
+        auto shared = std::make_shared<decltype(completion)>(std::move(completion));
+        auto executor = asio::get_associated_executor(*shared);
+        handler.Handle(std::move(in), Respond([shared, executor](Response res) {
+                         asio::post(executor, [shared, res = std::move(res)]() mutable {
+                           (*shared)(std::move(res));
+                         });
+                       }));
+      },
+      token, std::move(in));
+}
+
+bool IsQuietClose(const boost::system::error_code& ec) {
+  return ec == beast::error::timeout || ec == asio::error::eof ||
+         ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
+         ec == bhttp::error::end_of_stream || ec == asio::error::broken_pipe;
+}
+
+}  // namespace
+
+Session::Session(Server& server, tcp::socket socket, uint64_t id)
+    : server_(server), stream_(std::move(socket)), id_(id) {
+  boost::system::error_code ec;
+  auto endpoint = stream_.socket().remote_endpoint(ec);
+  if (!ec) {
+    peer_ip_ = PeerIp(endpoint);
+    peer_port_ = endpoint.port();
+  }
+  stream_.socket().set_option(tcp::no_delay(true), ec);
+}
+
+Session::~Session() { server_.Unregister(id_); }
+
+void Session::Shutdown() {
+  asio::post(stream_.get_executor(), [self = shared_from_this()] {
+    if (self->idle_) self->stream_.cancel();
+  });
+}
+
+asio::awaitable<bool> Session::WaitForRequest() {
+  if (buffer_.size() > 0) co_return true;
+  stream_.expires_after(server_.limits_.idle_timeout);
+  auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(16 * 1024), kUse);
+  if (ec) co_return false;
+  buffer_.commit(n);
+  co_return true;
+}
+
+asio::awaitable<void> Session::Run() {
+  auto self = shared_from_this();
+  const ServerLimits& limits = server_.limits_;
+  while (!server_.stopping()) {
+    idle_ = true;
+    if (!co_await WaitForRequest()) break;
+    idle_ = false;
+
+    auto received = std::chrono::steady_clock::now();
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(limits.max_header_bytes);
+    parser.body_limit(limits.max_body_bytes);
+    stream_.expires_after(limits.request_timeout);
+
+    auto [ec, header_bytes] = co_await bhttp::async_read_header(stream_, buffer_, parser, kUse);
+    if (ec) {
+      if (ec == bhttp::error::header_limit) {
+        co_await RejectAndClose(ReadFailure::kHeaderTooLarge);
+      } else if (!IsQuietClose(ec)) {
+        co_await RejectAndClose(ReadFailure::kBadRequest);
+      }
+      break;
+    }
+    if (auto length = parser.content_length(); length && *length > limits.max_body_bytes) {
+      co_await RejectAndClose(ReadFailure::kBodyTooLarge);
+      break;
+    }
+    if (base::EqualsIgnoreCase(parser.get()[bhttp::field::expect], "100-continue")) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      auto [wec, wn] =
+          co_await asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                                     kUse);
+      if (wec) break;
+    }
+    size_t body_bytes = 0;
+    if (!parser.is_done()) {
+      auto [bec, n] = co_await bhttp::async_read(stream_, buffer_, parser, kUse);
+      if (bec) {
+        if (bec == bhttp::error::body_limit) {
+          co_await RejectAndClose(ReadFailure::kBodyTooLarge);
+        } else if (!IsQuietClose(bec)) {
+          co_await RejectAndClose(ReadFailure::kBadRequest);
+        }
+        break;
+      }
+      body_bytes = n;
+    }
+    stream_.expires_never();
+
+    IncomingRequest in;
+    in.request = parser.release();
+    in.peer_ip = peer_ip_;
+    in.peer_port = peer_port_;
+    in.wire_bytes = header_bytes + body_bytes;
+    in.received = received;
+    bool keep_alive = in.request.keep_alive();
+    Response response = co_await AsyncHandle(server_.handler_, std::move(in), asio::use_awaitable);
+    keep_alive = keep_alive && !server_.stopping();
+    co_await Answer(std::move(response), keep_alive);
+    if (!keep_alive) break;
+  }
+  boost::system::error_code ignored;
+  stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  stream_.close();
+}
+
+asio::awaitable<void> Session::Answer(Response response, bool keep_alive) {
+  response.keep_alive(keep_alive);
+  response.prepare_payload();
+  stream_.expires_after(server_.limits_.request_timeout);
+  auto [ec, n] = co_await bhttp::async_write(stream_, response, kUse);
+  if (ec) stream_.close();
+}
+
+asio::awaitable<void> Session::RejectAndClose(ReadFailure failure) {
+  Response response = server_.handler_.Reject(failure, peer_ip_);
+  response.keep_alive(false);
+  response.prepare_payload();
+  stream_.expires_after(server_.limits_.request_timeout);
+  auto [ec, n] = co_await bhttp::async_write(stream_, response, kUse);
+  if (!ec) co_await LingeringClose();
+}
+
+asio::awaitable<void> Session::LingeringClose() {
+  boost::system::error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  if (ec) co_return;
+  stream_.expires_after(kLingerTime);
+  size_t discarded = 0;
+  char scratch[16 * 1024];
+  while (discarded < kLingerMaxBytes) {
+    auto [rec, n] = co_await stream_.async_read_some(asio::buffer(scratch), kUse);
+    if (rec) break;
+    discarded += n;
+  }
+}
+
+}  // namespace ferry::http

@@ -1,0 +1,142 @@
+#include "server/app.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "base/log.h"
+#include "forward/http_upstream_client.h"
+#include "http/server.h"
+#include "server/endpoints.h"
+#include "server/metrics.h"
+#include "server/tunnel.h"
+
+namespace ferry::server {
+
+namespace asio = boost::asio;
+
+namespace {
+
+std::string UrlHost(const asio::ip::tcp::endpoint& endpoint) {
+  auto address = endpoint.address();
+  std::string host = address.to_string();
+  if (address.is_v6()) host = "[" + host + "]";
+  return host + ":" + std::to_string(endpoint.port());
+}
+
+// What a new user needs to point an SDK at this server.
+void PrintBanner(const config::Config& config, const std::string& listening) {
+  std::printf("ferry listening on http://%s\n", listening.c_str());
+  if (config.tunnel.enabled && !config.tunnel.paths.empty()) {
+    std::string path = config.tunnel.paths.front();
+    if (!path.empty() && path.back() == '*') path.pop_back();
+    if (path.empty()) path = "/";
+    std::printf("  tunnel URL: %s%s  (the SDKs' `tunnel` option)\n",
+                config.server.public_url.c_str(), path.c_str());
+    if (config.tunnel.allowed_hosts.empty()) {
+      std::printf(
+          "  no upstream yet: list your Sentry host in tunnel.allowed_hosts and map old DSNs "
+          "in tunnel.remap (see README.md)\n");
+    }
+  }
+  std::printf("  health: %s/api/relay/healthcheck/ready/   metrics: %s/metrics\n",
+              config.server.public_url.c_str(), config.server.public_url.c_str());
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+base::Status Serve(const config::Config& config) {
+  int threads = config.server.threads > 0 ? config.server.threads
+                                          : static_cast<int>(std::thread::hardware_concurrency());
+  if (threads <= 0) threads = 1;
+  asio::io_context ioc(threads);
+
+  forward::HttpUpstreamClient client(ioc);
+  for (const auto& [host, up] : config.upstreams) {
+    if (up.url.rfind("https:", 0) == 0 || !up.ca_file.empty()) {
+      auto st = client.PrepareTls(up.ca_file);
+      if (!st.ok()) return base::InvalidArgument("upstreams." + host + ".ca_file: " + st.detail());
+    }
+  }
+
+  Metrics metrics;
+  std::unique_ptr<Tunnel> tunnel;
+  if (config.tunnel.enabled) {
+    auto created = Tunnel::Create(config, client, metrics);
+    if (!created.ok()) return created.status();
+    tunnel = std::move(*created);
+  }
+  Endpoints endpoints(config, tunnel.get(), metrics);
+
+  http::ServerLimits limits;
+  limits.max_body_bytes = config.limits.max_envelope_bytes;
+  limits.request_timeout = std::chrono::milliseconds(config.limits.request_timeout_ms);
+  limits.idle_timeout = std::chrono::milliseconds(config.limits.idle_timeout_ms);
+  limits.max_connections = config.limits.max_connections;
+  http::Server server(ioc, endpoints, limits);
+  FERRY_RETURN_IF_ERROR(server.Listen(config.server.listen_host, config.server.listen_port));
+  metrics.AddGauge("ferry_http_connections_active", "Open client connections.",
+                   [&server] { return static_cast<double>(server.active_connections()); });
+  metrics.AddGauge("ferry_upstream_connections_opened", "Upstream connections opened so far.",
+                   [&client] { return static_cast<double>(client.connections_opened()); });
+
+  // Graceful stop: the first signal stops accepting and lets in-flight requests finish
+  // (bounded by the request timeout); a second signal stops at once.
+  asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  asio::steady_timer grace(ioc);
+  asio::steady_timer drained(ioc);
+  std::function<void()> wait_drained = [&] {
+    drained.expires_after(std::chrono::milliseconds(20));
+    drained.async_wait([&](boost::system::error_code ec) {
+      if (ec) return;
+      if (server.active_connections() == 0) {
+        grace.cancel();
+        signals.cancel();
+        return;
+      }
+      wait_drained();
+    });
+  };
+  std::function<void(boost::system::error_code, int)> on_signal =
+      [&](boost::system::error_code ec, int signal) {
+        if (ec) return;
+        if (server.stopping()) {
+          base::Log(base::LogLevel::kWarn, "second signal: stopping now");
+          ioc.stop();
+          return;
+        }
+        base::Log(base::LogLevel::kInfo, "stopping", {{"signal", signal}});
+        server.Stop();
+        grace.expires_after(limits.request_timeout + std::chrono::seconds(1));
+        grace.async_wait([&](boost::system::error_code gec) {
+          if (gec) return;
+          base::Log(base::LogLevel::kWarn, "grace period over: closing remaining connections");
+          ioc.stop();
+        });
+        wait_drained();
+        signals.async_wait(on_signal);
+      };
+  signals.async_wait(on_signal);
+
+  server.Start();
+  base::Log(base::LogLevel::kInfo, "started",
+            {{"listen", UrlHost(server.local_endpoint())}, {"threads", threads},
+             {"config", config.source}});
+  PrintBanner(config, UrlHost(server.local_endpoint()));
+
+  std::vector<std::thread> pool;
+  for (int i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
+  ioc.run();
+  for (auto& t : pool) t.join();
+  base::Log(base::LogLevel::kInfo, "stopped");
+  return base::Status::Ok();
+}
+
+}  // namespace ferry::server

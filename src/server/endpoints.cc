@@ -1,0 +1,154 @@
+#include "server/endpoints.h"
+
+#include "base/log.h"
+#include "server/http_status.h"
+
+namespace ferry::server {
+
+namespace bhttp = http::bhttp;
+
+namespace {
+
+constexpr std::string_view kLive = "/api/relay/healthcheck/live/";
+constexpr std::string_view kReady = "/api/relay/healthcheck/ready/";
+
+// /api/<digits>/envelope/ or /api/<digits>/store/ (the built-in store's ingest endpoints).
+bool IsIngestPath(std::string_view path) {
+  constexpr std::string_view kPrefix = "/api/";
+  if (path.substr(0, kPrefix.size()) != kPrefix) return false;
+  path.remove_prefix(kPrefix.size());
+  size_t digits = 0;
+  while (digits < path.size() && path[digits] >= '0' && path[digits] <= '9') ++digits;
+  if (digits == 0) return false;
+  path.remove_prefix(digits);
+  return path == "/envelope/" || path == "/store/" || path == "/envelope" || path == "/store";
+}
+
+http::Response MethodNotAllowed(std::string_view allow) {
+  auto res = http::JsonError(bhttp::status::method_not_allowed, "method not allowed");
+  res.set(bhttp::field::allow, allow);
+  return res;
+}
+
+http::Response Json(bhttp::status status, std::string body) {
+  http::Response res{status, 11};
+  res.set(bhttp::field::content_type, "application/json");
+  res.body() = std::move(body);
+  return res;
+}
+
+}  // namespace
+
+Endpoints::Endpoints(const config::Config& config, Tunnel* tunnel, Metrics& metrics)
+    : config_(config), tunnel_(tunnel), metrics_(metrics), cors_(config.tunnel.allowed_origins) {}
+
+bool Endpoints::IsTunnelPath(std::string_view path) const {
+  if (!tunnel_) return false;
+  for (const auto& p : config_.tunnel.paths) {
+    if (!p.empty() && p.back() == '*') {
+      if (path.substr(0, p.size() - 1) == std::string_view(p).substr(0, p.size() - 1)) return true;
+    } else if (path == p) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void Endpoints::Handle(http::IncomingRequest in, http::Respond respond) {
+  const auto method = in.request.method();
+  std::string_view target = in.request.target();
+  std::string path(target.substr(0, target.find('?')));
+  const bool is_get = method == bhttp::verb::get || method == bhttp::verb::head;
+
+  std::string route;
+  if (path == kLive || path == kReady) {
+    route = "health";
+  } else if (path == "/metrics" && is_get) {
+    route = "metrics";
+  } else if (IsTunnelPath(path)) {
+    route = "tunnel";
+  } else if (IsIngestPath(path)) {
+    route = "ingest";
+  } else if (path == "/metrics") {
+    route = "metrics";
+  } else {
+    route = "other";
+  }
+
+  // Every answer passes through here: CORS headers, the request counter and the log line.
+  auto finish = [this, route, path, method, origin = std::string(in.request[bhttp::field::origin]),
+                 peer = in.peer_ip, wire = in.wire_bytes, received = in.received,
+                 respond](http::Response res) {
+    cors_.Decorate(origin, res);
+    auto elapsed = std::chrono::steady_clock::now() - received;
+    metrics_.CountRequest(route, res.result_int(), elapsed, wire, res.body().size());
+    if (base::LogEnabled(base::LogLevel::kDebug)) {
+      base::Log(base::LogLevel::kDebug, "request",
+                {{"method", std::string(bhttp::to_string(method))},
+                 {"path", path},
+                 {"status", res.result_int()},
+                 {"ms", std::chrono::duration<double, std::milli>(elapsed).count()},
+                 {"client", peer},
+                 {"bytes_in", wire},
+                 {"bytes_out", res.body().size()}});
+    }
+    respond(std::move(res));
+  };
+
+  if (route == "health") {
+    if (!is_get) return finish(MethodNotAllowed("GET, HEAD"));
+    if (path == kReady && !ready_) {
+      return finish(Json(bhttp::status::service_unavailable, R"({"is_healthy":false})"));
+    }
+    return finish(Json(bhttp::status::ok, R"({"is_healthy":true})"));
+  }
+  if (route == "metrics") {
+    if (!is_get) return finish(MethodNotAllowed("GET, HEAD"));
+    http::Response res{bhttp::status::ok, 11};
+    res.set(bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+    res.body() = metrics_.Render();
+    return finish(std::move(res));
+  }
+  if (route == "tunnel" || route == "ingest") {
+    if (method == bhttp::verb::options) {
+      // The preflight carries its own CORS headers; Decorate must not add an expose list.
+      auto res = cors_.Preflight(in.request[bhttp::field::origin]);
+      auto elapsed = std::chrono::steady_clock::now() - in.received;
+      metrics_.CountRequest(route, res.result_int(), elapsed, in.wire_bytes, 0);
+      return respond(std::move(res));
+    }
+    if (method != bhttp::verb::post) return finish(MethodNotAllowed("POST, OPTIONS"));
+    if (route == "ingest") {
+      return finish(ErrorResponse(base::Unavailable(
+          "the built-in store is not available yet; send envelopes through the tunnel")));
+    }
+    return tunnel_->Handle(std::move(in), http::Respond(std::move(finish)));
+  }
+  finish(http::JsonError(bhttp::status::not_found, "no such endpoint: " + path));
+}
+
+http::Response Endpoints::Reject(http::ReadFailure failure, std::string_view peer_ip) {
+  http::Response res;
+  switch (failure) {
+    case http::ReadFailure::kBadRequest:
+      res = http::JsonError(bhttp::status::bad_request, "malformed HTTP request");
+      break;
+    case http::ReadFailure::kHeaderTooLarge:
+      res = http::JsonError(bhttp::status::request_header_fields_too_large,
+                            "request headers are too large");
+      break;
+    case http::ReadFailure::kBodyTooLarge:
+      res = http::JsonError(bhttp::status::payload_too_large,
+                            "body exceeds " + std::to_string(config_.limits.max_envelope_bytes) +
+                                " bytes (limits.max_envelope_bytes)");
+      metrics_.CountRejected("too_large");
+      break;
+  }
+  metrics_.CountRequest("other", res.result_int(), std::chrono::nanoseconds(0), 0,
+                        res.body().size());
+  base::Log(base::LogLevel::kDebug, "request rejected",
+            {{"status", res.result_int()}, {"client", std::string(peer_ip)}});
+  return res;
+}
+
+}  // namespace ferry::server

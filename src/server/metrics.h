@@ -1,0 +1,52 @@
+// Counters and a latency histogram, rendered in the Prometheus text format at /metrics.
+// Thread-safe; recording takes one short lock.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace ferry::server {
+
+class Metrics {
+ public:
+  Metrics();
+
+  void CountRequest(std::string_view route, unsigned status, std::chrono::nanoseconds latency,
+                    uint64_t bytes_in, uint64_t bytes_out);
+  // One envelope copy sent upstream; status is the upstream's, or 502/504 for failures.
+  void CountForward(std::string_view upstream, unsigned status);
+  void CountRejected(std::string_view reason);
+  // A value read when rendering (e.g. open connections).
+  void AddGauge(std::string name, std::string help, std::function<double()> read);
+
+  std::string Render() const;
+
+ private:
+  struct Histogram {
+    std::vector<uint64_t> buckets;  // cumulative counts are computed when rendering
+    double sum = 0;
+    uint64_t count = 0;
+  };
+  struct Gauge {
+    std::string name, help;
+    std::function<double()> read;
+  };
+
+  mutable std::mutex mu_;
+  std::map<std::pair<std::string, unsigned>, uint64_t> requests_;  // (route, status)
+  std::map<std::string, Histogram> latency_;                        // by route
+  std::map<std::pair<std::string, unsigned>, uint64_t> forwarded_;  // (upstream, status)
+  std::map<std::string, uint64_t> rejected_;                        // by reason
+  uint64_t bytes_in_ = 0;
+  uint64_t bytes_out_ = 0;
+  std::vector<Gauge> gauges_;
+};
+
+}  // namespace ferry::server
