@@ -18,12 +18,12 @@ enum class Code {
   kPermissionDenied,  // well-formed but not allowed (DSN host, project, key)
   kNotFound,
   kMethodNotAllowed,
-  kTooLarge,      // a body or item over its limit
-  kRateLimited,   // an upstream or a quota said "not now"
-  kUnavailable,   // a dependency (store, spool, upstream) cannot take the request
-  kUnreachable,   // an upstream could not be connected to or broke the connection
-  kTimeout,       // an upstream did not answer in time
-  kInternal,      // a bug or an unexpected system failure
+  kTooLarge,     // a body or item over its limit
+  kRateLimited,  // an upstream or a quota said "not now"
+  kUnavailable,  // a dependency (store, spool, upstream) cannot take the request
+  kUnreachable,  // an upstream could not be connected to or broke the connection
+  kTimeout,      // an upstream did not answer in time
+  kInternal,     // a bug or an unexpected system failure
 };
 
 std::string_view CodeName(Code code);
@@ -59,7 +59,7 @@ inline Status Internal(std::string d) { return {Code::kInternal, std::move(d)}; 
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {}  // REQUIRES: !status.ok()
 
   bool ok() const { return std::holds_alternative<T>(v_); }
@@ -81,8 +81,8 @@ class [[nodiscard]] Result {
 
 }  // namespace ferry::base
 
-#define FERRY_RETURN_IF_ERROR(expr)        \
-  do {                                     \
-    ::ferry::base::Status _st = (expr);    \
-    if (!_st.ok()) return _st;             \
+#define FERRY_RETURN_IF_ERROR(expr)     \
+  do {                                  \
+    ::ferry::base::Status _st = (expr); \
+    if (!_st.ok()) return _st;          \
   } while (0)

@@ -4,7 +4,6 @@
 
 #include <CLI/CLI.hpp>
 #include <boost/version.hpp>
-
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -48,8 +47,7 @@ int RunServe(const std::string& config_path) {
 int RunCheckConfig(const std::string& config_path) {
   auto config = ferry::config::LoadConfig(config_path);
   if (!config.ok()) return Fail(config.status().detail());
-  std::cout << "# effective configuration from " << config->source << "\n"
-            << ferry::config::DumpConfig(*config);
+  std::cout << ferry::config::DumpConfig(*config);
   return 0;
 }
 
@@ -59,20 +57,22 @@ int main(int argc, char** argv) {
   CLI::App app{"ferry: a Sentry tunnel and a lightweight Sentry-compatible error tracker"};
   app.require_subcommand(1);
   std::string config_path;
-  app.add_option("--config", config_path, "configuration file (default: ./ferry.yml if present)")
-      ->check(CLI::ExistingFile);
+  // A missing file is reported by LoadConfig, in the same words as every other config error.
+  app.add_option("--config", config_path, "configuration file (default: ./ferry.yml if present)");
 
   auto* serve = app.add_subcommand("serve", "run the server");
-  auto* check = app.add_subcommand("check-config", "validate and print the effective configuration");
+  auto* check =
+      app.add_subcommand("check-config", "validate and print the effective configuration");
   auto* version = app.add_subcommand("version", "print the version and build information");
   for (auto* sub : {serve, check, version}) {
-    sub->add_option("--config", config_path, "configuration file")->check(CLI::ExistingFile);
+    sub->add_option("--config", config_path, "configuration file");
   }
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help is a success; any other usage error exits 2 after CLI11's one-line message.
+    return app.exit(e) == 0 ? 0 : 2;
   }
 
   if (*serve) return RunServe(config_path);

@@ -43,7 +43,8 @@ std::string QList(const std::vector<std::string>& values) {
 
 std::string B(bool value) { return value ? "true" : "false"; }
 
-std::string MaskPassword(const std::string& password) { return password.empty() ? "" : "***"; }
+// Secrets follow the project-wide rule: the first 4 characters, then "…" (DESIGN.md §2.5).
+std::string MaskPassword(const std::string& password) { return base::MaskSecret(password); }
 
 std::string_view LevelName(base::LogLevel level) {
   switch (level) {

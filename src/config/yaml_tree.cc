@@ -53,7 +53,7 @@ base::Result<YamlNode> Convert(const YAML::Node& in, int depth) {
         }
         auto child = Convert(kv.second, depth + 1);
         if (!child.ok()) return child.status();
-        out.entries.emplace_back(key, std::move(child).value());
+        out.entries.push_back({key, std::move(child).value()});
       }
       break;
     }

@@ -12,16 +12,25 @@
 
 namespace ferry::config::internal {
 
+struct YamlEntry;
+
 struct YamlNode {
   enum class Kind { kNull, kScalar, kSequence, kMap };
 
   Kind kind = Kind::kNull;
   std::string scalar;                                     // kScalar: the text, unquoted
   std::vector<YamlNode> items;                            // kSequence
-  std::vector<std::pair<std::string, YamlNode>> entries;  // kMap, in document order
+  std::vector<YamlEntry> entries;                         // kMap, in document order
   int line = 0;                                           // 1-based; 0 when unknown
 
   bool IsNull() const { return kind == Kind::kNull; }
+};
+
+// A map member. A struct rather than std::pair so that YamlNode can hold a vector of them
+// while still incomplete (clang refuses std::pair of an incomplete type).
+struct YamlEntry {
+  std::string first;  // the key
+  YamlNode second;    // the value
 };
 
 // Parses one YAML document. An empty (or comment-only) document is a kNull node. Errors

@@ -1,14 +1,13 @@
 // One upstream connection, plain or TLS, and the pool of idle ones. Internal to forward/.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
-
-#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -65,8 +64,8 @@ class ConnectionPool {
   const PoolLimits limits_;
   std::atomic<uint64_t> opened_{0};
   std::mutex mu_;
-  std::map<std::string, std::vector<std::unique_ptr<Connection>>> idle_;       // guarded by mu_
-  std::map<std::string, std::shared_ptr<boost::asio::ssl::context>> tls_;      // guarded by mu_
+  std::map<std::string, std::vector<std::unique_ptr<Connection>>> idle_;   // guarded by mu_
+  std::map<std::string, std::shared_ptr<boost::asio::ssl::context>> tls_;  // guarded by mu_
 };
 
 }  // namespace ferry::forward

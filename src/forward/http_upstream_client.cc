@@ -29,9 +29,9 @@ asio::awaitable<void> Exchange(ConnectionPool& pool, Endpoint endpoint, Outgoing
     }
     bool keep_alive = false;
     bool nothing_received = false;
-    auto result = co_await conn->RoundTrip(request, endpoint.timeout,
-                                           pool.limits().max_response_bytes, &keep_alive,
-                                           &nothing_received);
+    auto result =
+        co_await conn->RoundTrip(request, endpoint.timeout, pool.limits().max_response_bytes,
+                                 &keep_alive, &nothing_received);
     if (!result.ok() && reused && nothing_received &&
         result.status().code() == base::Code::kUnreachable) {
       continue;

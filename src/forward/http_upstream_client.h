@@ -4,7 +4,6 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
-
 #include <map>
 #include <memory>
 #include <mutex>
@@ -17,7 +16,7 @@ namespace ferry::forward {
 
 struct PoolLimits {
   size_t max_idle_per_endpoint = 64;
-  std::chrono::seconds idle_timeout{50};   // below nginx's default keepalive_timeout of 75 s
+  std::chrono::seconds idle_timeout{50};  // below nginx's default keepalive_timeout of 75 s
   size_t max_response_bytes = 1 << 20;
 };
 

@@ -5,7 +5,6 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
-
 #include <vector>
 
 #include "base/log.h"
@@ -16,8 +15,8 @@ namespace ferry::http {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-Server::Server(asio::io_context& ioc, Handler& handler, ServerLimits limits)
-    : ioc_(ioc), handler_(handler), limits_(limits), acceptor_(asio::make_strand(ioc)) {}
+Server::Server(asio::io_context& ioc, ServerLimits limits)
+    : ioc_(ioc), limits_(limits), acceptor_(asio::make_strand(ioc)) {}
 
 Server::~Server() = default;
 
@@ -38,38 +37,40 @@ base::Status Server::Listen(const std::string& host, uint16_t port) {
   return base::Status::Ok();
 }
 
-void Server::Start() {
+void Server::Start(Handler& handler) {
+  handler_ = &handler;
   asio::post(acceptor_.get_executor(), [this] { DoAccept(); });
 }
 
 void Server::DoAccept() {
-  acceptor_.async_accept(asio::make_strand(ioc_), [this](boost::system::error_code ec,
-                                                         tcp::socket socket) {
-    if (ec) {
-      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-      // Out of descriptors or a transient failure: log it and keep accepting.
-      base::Log(base::LogLevel::kWarn, "accept failed", {{"error", ec.message()}});
-      DoAccept();
-      return;
-    }
-    if (stopping_) return;
-    if (static_cast<uint64_t>(active_.load()) >= limits_.max_connections) {
-      base::Log(base::LogLevel::kWarn, "connection refused: too many connections",
-                {{"limit", limits_.max_connections}});
-      socket.close(ec);
-    } else {
-      uint64_t id;
-      {
-        std::lock_guard lock(mu_);
-        id = next_id_++;
-      }
-      auto session = std::make_shared<Session>(*this, std::move(socket), id);
-      Register(id, session);
-      auto executor = session->stream_executor();
-      asio::co_spawn(executor, [session]() { return session->Run(); }, asio::detached);
-    }
-    DoAccept();
-  });
+  acceptor_.async_accept(
+      asio::make_strand(ioc_), [this](boost::system::error_code ec, tcp::socket socket) {
+        if (ec) {
+          if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+          // Out of descriptors or a transient failure: log it and keep accepting.
+          base::Log(base::LogLevel::kWarn, "accept failed", {{"error", ec.message()}});
+          DoAccept();
+          return;
+        }
+        if (stopping_) return;
+        if (static_cast<uint64_t>(active_.load()) >= limits_.max_connections) {
+          base::Log(base::LogLevel::kWarn, "connection refused: too many connections",
+                    {{"limit", limits_.max_connections}});
+          socket.close(ec);
+        } else {
+          uint64_t id;
+          {
+            std::lock_guard lock(mu_);
+            id = next_id_++;
+          }
+          auto session = std::make_shared<Session>(*this, std::move(socket), id);
+          Register(id, session);
+          auto executor = session->stream_executor();
+          asio::co_spawn(
+              executor, [session]() { return session->Run(); }, asio::detached);
+        }
+        DoAccept();
+      });
 }
 
 void Server::Stop() {

@@ -8,10 +8,9 @@
 // one is gone (or after `grace` at the latest).
 #pragma once
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -36,15 +35,16 @@ class Session;
 
 class Server {
  public:
-  Server(boost::asio::io_context& ioc, Handler& handler, ServerLimits limits);
+  Server(boost::asio::io_context& ioc, ServerLimits limits);
   ~Server();
 
   // Binds and listens. `host` is an IP literal (IPv6 without brackets); port 0 picks one.
   base::Status Listen(const std::string& host, uint16_t port);
   boost::asio::ip::tcp::endpoint local_endpoint() const { return local_; }
 
-  // Starts accepting. REQUIRES: Listen succeeded.
-  void Start();
+  // Starts accepting; `handler` answers every request and must outlive the server.
+  // REQUIRES: Listen succeeded.
+  void Start(Handler& handler);
   // Graceful stop; see the file comment. Safe to call more than once, from any thread.
   void Stop();
   bool stopping() const { return stopping_.load(); }
@@ -58,14 +58,14 @@ class Server {
   void DoAccept();
 
   boost::asio::io_context& ioc_;
-  Handler& handler_;
+  Handler* handler_ = nullptr;
   const ServerLimits limits_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::ip::tcp::endpoint local_;
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> active_{0};
   std::mutex mu_;
-  uint64_t next_id_ = 0;  // guarded by mu_
+  uint64_t next_id_ = 0;                                           // guarded by mu_
   std::unordered_map<uint64_t, std::weak_ptr<Session>> sessions_;  // guarded by mu_
 };
 

@@ -107,6 +107,9 @@ asio::awaitable<void> Session::Run() {
     if (ec) {
       if (ec == bhttp::error::header_limit) {
         co_await RejectAndClose(ReadFailure::kHeaderTooLarge);
+      } else if (ec == bhttp::error::body_limit) {
+        // The parser refuses a Content-Length over the limit as soon as it sees the header.
+        co_await RejectAndClose(ReadFailure::kBodyTooLarge);
       } else if (!IsQuietClose(ec)) {
         co_await RejectAndClose(ReadFailure::kBadRequest);
       }
@@ -118,9 +121,8 @@ asio::awaitable<void> Session::Run() {
     }
     if (base::EqualsIgnoreCase(parser.get()[bhttp::field::expect], "100-continue")) {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      auto [wec, wn] =
-          co_await asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
-                                     kUse);
+      auto [wec, wn] = co_await asio::async_write(
+          stream_, asio::buffer(kContinue.data(), kContinue.size()), kUse);
       if (wec) break;
     }
     size_t body_bytes = 0;
@@ -145,7 +147,7 @@ asio::awaitable<void> Session::Run() {
     in.wire_bytes = header_bytes + body_bytes;
     in.received = received;
     bool keep_alive = in.request.keep_alive();
-    Response response = co_await AsyncHandle(server_.handler_, std::move(in), asio::use_awaitable);
+    Response response = co_await AsyncHandle(*server_.handler_, std::move(in), asio::use_awaitable);
     keep_alive = keep_alive && !server_.stopping();
     co_await Answer(std::move(response), keep_alive);
     if (!keep_alive) break;
@@ -164,7 +166,7 @@ asio::awaitable<void> Session::Answer(Response response, bool keep_alive) {
 }
 
 asio::awaitable<void> Session::RejectAndClose(ReadFailure failure) {
-  Response response = server_.handler_.Reject(failure, peer_ip_);
+  Response response = server_.handler_->Reject(failure, peer_ip_);
   response.keep_alive(false);
   response.prepare_payload();
   stream_.expires_after(server_.limits_.request_timeout);

@@ -4,7 +4,6 @@
 
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -42,9 +41,9 @@ class Respond {
 
 // What the server does when it cannot hand a request to the handler.
 enum class ReadFailure {
-  kBadRequest,       // malformed HTTP
-  kHeaderTooLarge,   // request line + headers over the limit
-  kBodyTooLarge,     // declared or actual body over the limit
+  kBadRequest,      // malformed HTTP
+  kHeaderTooLarge,  // request line + headers over the limit
+  kBodyTooLarge,    // declared or actual body over the limit
 };
 
 class Handler {

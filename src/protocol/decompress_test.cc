@@ -33,7 +33,7 @@ std::string Brotli(std::string_view in) {
   size_t size = BrotliEncoderMaxCompressedSize(in.size()) + 16;
   std::string out(size, '\0');
   EXPECT_TRUE(BrotliEncoderCompress(
-      BROTLI_DEFAULT_QUALITY, BROTLI_DEFAULT_WINDOW, BROTLI_MODE_GENERIC, in.size(),
+      /*quality=*/5, BROTLI_DEFAULT_WINDOW, BROTLI_MODE_GENERIC, in.size(),
       reinterpret_cast<const uint8_t*>(in.data()), &size, reinterpret_cast<uint8_t*>(out.data())));
   out.resize(size);
   return out;

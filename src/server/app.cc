@@ -3,8 +3,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <thread>
@@ -50,6 +50,13 @@ void PrintBanner(const config::Config& config, const std::string& listening) {
   std::fflush(stdout);
 }
 
+// A stop that cannot wait: tearing down an io_context with work still pending would run
+// destructors against half-destroyed objects, so the process ends here instead.
+[[noreturn]] void ExitNow() {
+  std::fflush(stdout);
+  std::_Exit(1);
+}
+
 }  // namespace
 
 base::Status Serve(const config::Config& config) {
@@ -66,22 +73,30 @@ base::Status Serve(const config::Config& config) {
     }
   }
 
-  Metrics metrics;
-  std::unique_ptr<Tunnel> tunnel;
-  if (config.tunnel.enabled) {
-    auto created = Tunnel::Create(config, client, metrics);
-    if (!created.ok()) return created.status();
-    tunnel = std::move(*created);
-  }
-  Endpoints endpoints(config, tunnel.get(), metrics);
-
   http::ServerLimits limits;
   limits.max_body_bytes = config.limits.max_envelope_bytes;
   limits.request_timeout = std::chrono::milliseconds(config.limits.request_timeout_ms);
   limits.idle_timeout = std::chrono::milliseconds(config.limits.idle_timeout_ms);
   limits.max_connections = config.limits.max_connections;
-  http::Server server(ioc, endpoints, limits);
+  http::Server server(ioc, limits);
   FERRY_RETURN_IF_ERROR(server.Listen(config.server.listen_host, config.server.listen_port));
+  const std::string listening = UrlHost(server.local_endpoint());
+
+  // With port 0 the default public URL learns the port that was picked.
+  config::Config effective = config;
+  const std::string unbound = "http://" + config.server.listen;
+  if (config.server.listen_port == 0 && config.server.public_url == unbound) {
+    effective.server.public_url = "http://" + listening;
+  }
+
+  Metrics metrics;
+  std::unique_ptr<Tunnel> tunnel;
+  if (effective.tunnel.enabled) {
+    auto created = Tunnel::Create(effective, client, metrics);
+    if (!created.ok()) return created.status();
+    tunnel = std::move(*created);
+  }
+  Endpoints endpoints(effective, tunnel.get(), metrics);
   metrics.AddGauge("ferry_http_connections_active", "Open client connections.",
                    [&server] { return static_cast<double>(server.active_connections()); });
   metrics.AddGauge("ferry_upstream_connections_opened", "Upstream connections opened so far.",
@@ -104,32 +119,30 @@ base::Status Serve(const config::Config& config) {
       wait_drained();
     });
   };
-  std::function<void(boost::system::error_code, int)> on_signal =
-      [&](boost::system::error_code ec, int signal) {
-        if (ec) return;
-        if (server.stopping()) {
-          base::Log(base::LogLevel::kWarn, "second signal: stopping now");
-          ioc.stop();
-          return;
-        }
-        base::Log(base::LogLevel::kInfo, "stopping", {{"signal", signal}});
-        server.Stop();
-        grace.expires_after(limits.request_timeout + std::chrono::seconds(1));
-        grace.async_wait([&](boost::system::error_code gec) {
-          if (gec) return;
-          base::Log(base::LogLevel::kWarn, "grace period over: closing remaining connections");
-          ioc.stop();
-        });
-        wait_drained();
-        signals.async_wait(on_signal);
-      };
+  std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code ec,
+                                                                      int signal) {
+    if (ec) return;
+    if (server.stopping()) {
+      base::Log(base::LogLevel::kWarn, "second signal: exiting now");
+      ExitNow();
+    }
+    base::Log(base::LogLevel::kInfo, "stopping", {{"signal", signal}});
+    server.Stop();
+    grace.expires_after(limits.request_timeout + std::chrono::seconds(1));
+    grace.async_wait([&](boost::system::error_code gec) {
+      if (gec) return;
+      base::Log(base::LogLevel::kWarn, "grace period over: exiting with requests in flight");
+      ExitNow();
+    });
+    wait_drained();
+    signals.async_wait(on_signal);
+  };
   signals.async_wait(on_signal);
 
-  server.Start();
+  server.Start(endpoints);
   base::Log(base::LogLevel::kInfo, "started",
-            {{"listen", UrlHost(server.local_endpoint())}, {"threads", threads},
-             {"config", config.source}});
-  PrintBanner(config, UrlHost(server.local_endpoint()));
+            {{"listen", listening}, {"threads", threads}, {"config", config.source}});
+  PrintBanner(effective, listening);
 
   std::vector<std::thread> pool;
   for (int i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });

@@ -1,8 +1,7 @@
 #include "server/client_ip.h"
 
-#include <boost/asio/ip/address.hpp>
-
 #include <algorithm>
+#include <boost/asio/ip/address.hpp>
 
 #include "base/strings.h"
 

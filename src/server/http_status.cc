@@ -6,18 +6,30 @@ using http::bhttp::status;
 
 status HttpStatusFor(base::Code code) {
   switch (code) {
-    case base::Code::kOk: return status::ok;
-    case base::Code::kInvalidArgument: return status::bad_request;
-    case base::Code::kUnauthenticated: return status::unauthorized;
-    case base::Code::kPermissionDenied: return status::forbidden;
-    case base::Code::kNotFound: return status::not_found;
-    case base::Code::kMethodNotAllowed: return status::method_not_allowed;
-    case base::Code::kTooLarge: return status::payload_too_large;
-    case base::Code::kRateLimited: return status::too_many_requests;
-    case base::Code::kUnavailable: return status::service_unavailable;
-    case base::Code::kUnreachable: return status::bad_gateway;
-    case base::Code::kTimeout: return status::gateway_timeout;
-    case base::Code::kInternal: return status::internal_server_error;
+    case base::Code::kOk:
+      return status::ok;
+    case base::Code::kInvalidArgument:
+      return status::bad_request;
+    case base::Code::kUnauthenticated:
+      return status::unauthorized;
+    case base::Code::kPermissionDenied:
+      return status::forbidden;
+    case base::Code::kNotFound:
+      return status::not_found;
+    case base::Code::kMethodNotAllowed:
+      return status::method_not_allowed;
+    case base::Code::kTooLarge:
+      return status::payload_too_large;
+    case base::Code::kRateLimited:
+      return status::too_many_requests;
+    case base::Code::kUnavailable:
+      return status::service_unavailable;
+    case base::Code::kUnreachable:
+      return status::bad_gateway;
+    case base::Code::kTimeout:
+      return status::gateway_timeout;
+    case base::Code::kInternal:
+      return status::internal_server_error;
   }
   return status::internal_server_error;
 }

@@ -88,8 +88,8 @@ std::string Metrics::Render() const {
                      Escape(route), h.count));
     line(fmt::format("ferry_http_request_duration_seconds_sum{{route=\"{}\"}} {}", Escape(route),
                      h.sum));
-    line(fmt::format("ferry_http_request_duration_seconds_count{{route=\"{}\"}} {}",
-                     Escape(route), h.count));
+    line(fmt::format("ferry_http_request_duration_seconds_count{{route=\"{}\"}} {}", Escape(route),
+                     h.count));
   }
   line("# HELP ferry_http_received_bytes_total Request bytes read from clients.");
   line("# TYPE ferry_http_received_bytes_total counter");
@@ -97,7 +97,8 @@ std::string Metrics::Render() const {
   line("# HELP ferry_http_sent_bytes_total Response body bytes sent to clients.");
   line("# TYPE ferry_http_sent_bytes_total counter");
   line(fmt::format("ferry_http_sent_bytes_total {}", bytes_out_));
-  line("# HELP ferry_tunnel_forwarded_total Envelope copies sent upstream, by upstream and status.");
+  line(
+      "# HELP ferry_tunnel_forwarded_total Envelope copies sent upstream, by upstream and status.");
   line("# TYPE ferry_tunnel_forwarded_total counter");
   for (const auto& [key, n] : forwarded_) {
     line(fmt::format("ferry_tunnel_forwarded_total{{upstream=\"{}\",status=\"{}\"}} {}",

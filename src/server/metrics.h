@@ -40,7 +40,7 @@ class Metrics {
   };
 
   mutable std::mutex mu_;
-  std::map<std::pair<std::string, unsigned>, uint64_t> requests_;  // (route, status)
+  std::map<std::pair<std::string, unsigned>, uint64_t> requests_;   // (route, status)
   std::map<std::string, Histogram> latency_;                        // by route
   std::map<std::pair<std::string, unsigned>, uint64_t> forwarded_;  // (upstream, status)
   std::map<std::string, uint64_t> rejected_;                        // by reason

@@ -12,7 +12,7 @@
 namespace ferry::server {
 
 struct RemapTarget {
-  std::string text;    // the DSN string written into the envelope header
+  std::string text;  // the DSN string written into the envelope header
   protocol::Dsn dsn;
 };
 

@@ -12,8 +12,8 @@ protocol::Dsn Dsn(const std::string& text) {
 }
 
 TEST(RemapTableTest, FindsExactStringOnly) {
-  auto table = RemapTable::Build({{"https://old@sentry.example.com/4",
-                                   {"https://new@sentry.example.com/2"}}});
+  auto table = RemapTable::Build(
+      {{"https://old@sentry.example.com/4", {"https://new@sentry.example.com/2"}}});
   ASSERT_TRUE(table.ok());
   const auto* targets = table->Find("https://old@sentry.example.com/4");
   ASSERT_NE(targets, nullptr);

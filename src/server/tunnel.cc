@@ -1,7 +1,6 @@
 #include "server/tunnel.h"
 
 #include <boost/url/parse.hpp>
-
 #include <optional>
 
 #include "base/log.h"
@@ -20,11 +19,16 @@ namespace {
 
 std::string_view RejectReason(base::Code code) {
   switch (code) {
-    case base::Code::kInvalidArgument: return "invalid";
-    case base::Code::kTooLarge: return "too_large";
-    case base::Code::kPermissionDenied: return "not_allowed";
-    case base::Code::kUnavailable: return "store_unavailable";
-    default: return "other";
+    case base::Code::kInvalidArgument:
+      return "invalid";
+    case base::Code::kTooLarge:
+      return "too_large";
+    case base::Code::kPermissionDenied:
+      return "not_allowed";
+    case base::Code::kUnavailable:
+      return "store_unavailable";
+    default:
+      return "other";
   }
 }
 
@@ -63,7 +67,8 @@ base::Result<forward::Endpoint> ParseBaseUrl(std::string_view text) {
     return base::InvalidArgument("\"" + std::string(text) + "\": scheme must be http or https");
   }
   endpoint.host = base::AsciiLower(url->host_address());
-  if (endpoint.host.empty()) return base::InvalidArgument("\"" + std::string(text) + "\" has no host");
+  if (endpoint.host.empty())
+    return base::InvalidArgument("\"" + std::string(text) + "\" has no host");
   endpoint.port = url->has_port() ? url->port_number() : (endpoint.scheme == "https" ? 443 : 80);
   if (url->has_port() && endpoint.port == 0) {
     return base::InvalidArgument("\"" + std::string(text) + "\" has an invalid port");
@@ -96,8 +101,8 @@ base::Result<std::unique_ptr<Tunnel>> Tunnel::Create(const config::Config& confi
                                              std::chrono::milliseconds(timeout),
                                              std::chrono::milliseconds(up.connect_timeout_ms)});
   }
-  return std::unique_ptr<Tunnel>(
-      new Tunnel(config, std::move(*remap), std::move(allow), std::move(overrides), client, metrics));
+  return std::unique_ptr<Tunnel>(new Tunnel(config, std::move(*remap), std::move(allow),
+                                            std::move(overrides), client, metrics));
 }
 
 Tunnel::Tunnel(const config::Config& config, RemapTable remap, Allowlist allow,
@@ -137,8 +142,9 @@ forward::Endpoint Tunnel::EndpointFor(const protocol::Dsn& dsn) const {
 
 base::Status Tunnel::Check(const protocol::Dsn& dsn) const {
   if (allow_.IsOwn(dsn)) {
-    return base::Unavailable("the DSN names this server's built-in store, which is not available "
-                             "yet; point tunnel.remap at an upstream Sentry");
+    return base::Unavailable(
+        "the DSN names this server's built-in store, which is not available "
+        "yet; point tunnel.remap at an upstream Sentry");
   }
   if (!allow_.AllowsHost(dsn)) {
     return base::PermissionDenied("DSN host \"" + dsn.HostPort() +

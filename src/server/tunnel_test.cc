@@ -45,8 +45,9 @@ http::IncomingRequest Post(std::string body) {
   http::IncomingRequest in;
   in.request = http::Request{http::bhttp::verb::post, "/tunnel", 11};
   in.request.body() = std::move(body);
-  in.request.set("X-Sentry-Auth", "Sentry sentry_key=2235e5c99219488ea93da34b9ac1cb68, "
-                                  "sentry_version=7, sentry_client=sentry.dart.flutter/8.0.0");
+  in.request.set("X-Sentry-Auth",
+                 "Sentry sentry_key=2235e5c99219488ea93da34b9ac1cb68, "
+                 "sentry_version=7, sentry_client=sentry.dart.flutter/8.0.0");
   in.request.set("User-Agent", "sentry.dart.flutter/8.0.0");
   in.peer_ip = "198.51.100.4";
   return in;
@@ -121,9 +122,9 @@ TEST_F(TunnelTest, UnmappedAllowedDsnPassesUnchanged) {
 }
 
 TEST_F(TunnelTest, RefusesWhatIsNotAllowed) {
-  for (const char* dsn : {"https://k@sentry.example.com.evil.example/1",
-                          "https://k@sentry.example.com:444/1", "http://k@127.0.0.1/1",
-                          "https://k@other.example/1"}) {
+  for (const char* dsn :
+       {"https://k@sentry.example.com.evil.example/1", "https://k@sentry.example.com:444/1",
+        "http://k@127.0.0.1/1", "https://k@other.example/1"}) {
     auto in = Post(std::string("{\"dsn\":\"") + dsn + "\"}\n");
     auto deliveries = tunnel_->Prepare(in);
     ASSERT_FALSE(deliveries.ok()) << dsn;
@@ -132,8 +133,9 @@ TEST_F(TunnelTest, RefusesWhatIsNotAllowed) {
 }
 
 TEST_F(TunnelTest, BadHeadersAreInvalidArgument) {
-  for (const char* body : {"", "not json\n", "[1]\n", "{}\n", "{\"dsn\":4}\n",
-                           "{\"dsn\":\"nope\"}\n", "{\"dsn\":\"https://k@sentry.example.com/\"}\n"}) {
+  for (const char* body :
+       {"", "not json\n", "[1]\n", "{}\n", "{\"dsn\":4}\n", "{\"dsn\":\"nope\"}\n",
+        "{\"dsn\":\"https://k@sentry.example.com/\"}\n"}) {
     auto in = Post(body);
     auto deliveries = tunnel_->Prepare(in);
     ASSERT_FALSE(deliveries.ok()) << body;

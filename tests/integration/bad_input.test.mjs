@@ -7,8 +7,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { startFerry } from './lib/ferry.mjs';
 import { startRecorder } from './lib/upstream.mjs';
 import {
-  OLD_DSN, NEW_HOST, NEW_DSN, simpleEnvelope, buildEnvelope, eventId, request, assertJsonError,
-  assertRemapped,
+  OLD_DSN, NEW_HOST, NEW_DSN, simpleEnvelope, eventId, request, assertJsonError,
+  assertRemapped, sleep, within,
 } from './lib/envelope.mjs';
 import { connect, rawRequest, parseResponses } from './lib/rawhttp.mjs';
 
@@ -237,13 +237,14 @@ describe('size limits → 413', () => {
   const BOMB = 2 * 1024 * 1024 * 1024;
   const RSS_LIMIT = 300 * 1024 * 1024;
 
-  test('gzip compression bomb (2 GiB of zeros) → 413, memory stays bounded', { timeout: 120000 }, async () => {
+  test('gzip compression bomb (2 GiB of zeros) → 413, memory stays bounded', { timeout: 120000 }, async (t) => {
     const wire = await gzipBomb(BOMB);
     assert.ok(wire.length < 4 * 1024 * 1024, `bomb is ${wire.length} bytes`);
     assert.ok(wire.length < MAX_ENVELOPE, 'the compressed body itself is under the limit');
     const res = await expectError(wire, 413, 'gzip bomb', { 'content-encoding': 'gzip' });
     assert.ok(res);
     const rss = ferry.peakRssBytes();
+    t.diagnostic(`ferry peak RSS after the gzip bomb: ${(rss / 1048576).toFixed(1)} MiB`);
     assert.ok(rss < RSS_LIMIT, `ferry's peak RSS ${rss} bytes is not far below the 2 GiB bomb`);
   });
 
@@ -255,60 +256,69 @@ describe('size limits → 413', () => {
     assert.ok(rss < RSS_LIMIT, `ferry's peak RSS ${rss} bytes`);
   });
 
-  test('body over max_envelope_bytes with Content-Length → 413', { timeout: 30000 }, async () => {
-    const id = eventId();
-    const big = buildEnvelope({ event_id: id, dsn: OLD_DSN }, [
-      { headers: { type: 'attachment' }, payload: Buffer.alloc(MAX_ENVELOPE + 1024, 0x41) },
-    ]);
-    rec.reset();
-    let res;
+  // Writes `head`, then `chunk` up to `total` bytes of body, until ferry answers, closes, or stops
+  // reading; then waits for the answer. Returns { sent, responses, closed }.
+  async function sendUntilAnswered(head, chunk, payloadBytes, total) {
+    const c = await connect(ferry.port);
     try {
-      res = await post(big);
-    } catch (e) {
-      // Ferry may answer and close before reading everything; the client then sees a reset.
-      assert.fail(`no 413 answer: ${e.message}`);
+      await c.write(head);
+      let sent = 0;
+      const deadline = Date.now() + 40000;
+      while (sent < total && !c.closed && c.received.length === 0 && Date.now() < deadline) {
+        // A write that does not complete within 2 s means the buffers are full: ferry stopped reading.
+        const r = await within(c.write(chunk), 2000, 'stuck');
+        if (r !== true) break;
+        sent += payloadBytes;
+      }
+      const t0 = Date.now();
+      while (!c.closed && parseResponses(c.received).length === 0 && Date.now() - t0 < 10000) await sleep(50);
+      return { sent, responses: parseResponses(c.received), closed: c.closed };
+    } finally {
+      c.destroy();
     }
-    assertJsonError(res, 413, 'over the limit');
+  }
+
+  function assert413(r, total) {
+    assert.ok(r.responses.length > 0, `no answer (closed: ${r.closed}, sent ${r.sent} of ${total} bytes)`);
+    const res = r.responses[0];
+    assert.equal(res.status, 413, `got ${res.status} ${res.text}`);
+    assert.match(res.headers['content-type'] || '', /^application\/json/);
+    assert.equal(typeof JSON.parse(res.text).detail, 'string');
+  }
+
+  test('body over max_envelope_bytes with Content-Length → 413', { timeout: 60000 }, async () => {
+    rec.reset();
+    const TOTAL = MAX_ENVELOPE + 1024 * 1024;
+    const payload = Buffer.alloc(256 * 1024, 0x41);
+    const head = rawRequest('POST', '/tunnel', {
+      Host: `127.0.0.1:${ferry.port}`,
+      'Content-Type': 'application/x-sentry-envelope',
+      'Content-Length': TOTAL,
+    }, Buffer.from(JSON.stringify({ event_id: eventId(), dsn: OLD_DSN }) + '\n{"type":"attachment"}\n'));
+    const r = await sendUntilAnswered(head, payload, payload.length, TOTAL);
+    assert413(r, TOTAL);
     assert.equal(rec.requests.length, 0);
     await assertStillServes('over the limit');
   });
 
-  test('a huge chunked body is cut off before the client sent it all', { timeout: 60000 }, async () => {
+  test('a huge chunked body is cut off with 413 before the client sent it all', { timeout: 60000 }, async () => {
     rec.reset();
     const TOTAL = 200 * 1024 * 1024;
-    const c = await connect(ferry.port);
-    await c.write(rawRequest('POST', '/tunnel', {
-      Host: `127.0.0.1:${ferry.port}`,
-      'Content-Type': 'application/x-sentry-envelope',
-      'Transfer-Encoding': 'chunked',
-    }));
-    const head = Buffer.from(JSON.stringify({ event_id: eventId(), dsn: OLD_DSN }) + '\n{"type":"attachment"}\n');
-    await c.write(Buffer.concat([Buffer.from(head.length.toString(16) + '\r\n'), head, Buffer.from('\r\n')]));
+    const first = Buffer.from(JSON.stringify({ event_id: eventId(), dsn: OLD_DSN }) + '\n{"type":"attachment"}\n');
+    const head = Buffer.concat([
+      rawRequest('POST', '/tunnel', {
+        Host: `127.0.0.1:${ferry.port}`,
+        'Content-Type': 'application/x-sentry-envelope',
+        'Transfer-Encoding': 'chunked',
+      }),
+      Buffer.from(first.length.toString(16) + '\r\n'), first, Buffer.from('\r\n'),
+    ]);
     const payload = Buffer.alloc(256 * 1024, 0x42);
     const chunk = Buffer.concat([Buffer.from(payload.length.toString(16) + '\r\n'), payload, Buffer.from('\r\n')]);
-    let sent = 0;
-    const deadline = Date.now() + 40000;
-    while (sent < TOTAL && !c.closed && c.received.length === 0 && Date.now() < deadline) {
-      // Stop writing when the kernel buffers are full and ferry does not read any more.
-      const r = await Promise.race([c.write(chunk), new Promise((res) => setTimeout(res, 2000, 'stuck'))]);
-      if (r === 'stuck' || r === false) break;
-      sent += payload.length;
-    }
-    // Now either a response arrived, or it arrives soon, or the connection is closed.
-    const t0 = Date.now();
-    while (!c.closed && parseResponses(c.received).length === 0 && Date.now() - t0 < 10000) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const responses = c.received.length ? parseResponses(c.received) : [];
-    c.destroy();
-    assert.ok(sent < TOTAL, `ferry read all ${TOTAL} bytes of an over-limit body`);
-    assert.ok(sent < MAX_ENVELOPE * 4, `ferry kept reading ${sent} bytes past a ${MAX_ENVELOPE} limit`);
-    if (responses.length) {
-      assert.equal(responses[0].status, 413, `got ${responses[0].status} ${responses[0].text}`);
-      assert.equal(typeof JSON.parse(responses[0].text).detail, 'string');
-    } else {
-      assert.ok(c.closed, 'neither an answer nor a closed connection');
-    }
+    const r = await sendUntilAnswered(head, chunk, payload.length, TOTAL);
+    assert.ok(r.sent < TOTAL, `ferry read all ${TOTAL} bytes of an over-limit body`);
+    assert.ok(r.sent < MAX_ENVELOPE * 4, `ferry kept reading ${r.sent} bytes past a ${MAX_ENVELOPE} limit`);
+    assert413(r, TOTAL);
     assert.equal(rec.requests.length, 0);
     await assertStillServes('huge chunked body');
   });
@@ -357,5 +367,50 @@ describe('allowed_projects', () => {
     assert.deepEqual(r2.json, { id: good.id });
     assert.equal(rec.requests.length, 1);
     assert.equal(rec.requests[0].url, '/api/2/envelope/');
+  });
+});
+
+describe('mutated envelopes never produce a 5xx', () => {
+  // Deterministic PRNG (mulberry32), so a failure names a reproducible case.
+  function prng(seed) {
+    let a = seed >>> 0;
+    return () => {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+  const ALPHABET = Buffer.from('{}[]":,\\/@\n\r\t 0123456789abcdefxyz.-_:%\u0000\xff');
+
+  test('300 seeded mutations of a valid envelope', { timeout: 60000 }, async () => {
+    const rnd = prng(20261128);
+    const { body } = simpleEnvelope(OLD_DSN);
+    const headerEnd = body.indexOf(0x0a);
+    for (let i = 0; i < 300; i++) {
+      const m = Buffer.from(body);
+      const op = Math.floor(rnd() * 4);
+      const pos = Math.floor(rnd() * (headerEnd + 2));
+      let wire;
+      if (op === 0) {
+        for (let k = 0; k < 1 + Math.floor(rnd() * 4); k++) {
+          m[Math.floor(rnd() * (headerEnd + 1))] = ALPHABET[Math.floor(rnd() * ALPHABET.length)];
+        }
+        wire = m;
+      } else if (op === 1) {
+        wire = m.subarray(0, pos);
+      } else if (op === 2) {
+        const ins = Buffer.from(Array.from({ length: 1 + Math.floor(rnd() * 8) }, () => ALPHABET[Math.floor(rnd() * ALPHABET.length)]));
+        wire = Buffer.concat([m.subarray(0, pos), ins, m.subarray(pos)]);
+      } else {
+        wire = Buffer.concat([m.subarray(0, pos), m.subarray(Math.min(m.length, pos + 1 + Math.floor(rnd() * 10)))]);
+      }
+      const res = await post(wire);
+      assert.ok(res.status < 500, `mutation ${i} (op ${op}) → ${res.status} ${res.text}\n` +
+        `header: ${JSON.stringify(wire.subarray(0, Math.max(0, wire.indexOf(0x0a))).toString('latin1'))}`);
+      if (res.status >= 400) assertJsonError(res, res.status, `mutation ${i}`);
+    }
+    await assertStillServes('mutations');
   });
 });

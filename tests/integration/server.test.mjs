@@ -5,7 +5,7 @@ import net from 'node:net';
 import { startFerry } from './lib/ferry.mjs';
 import { startRecorder } from './lib/upstream.mjs';
 import {
-  OLD_DSN, OLD_KEY, NEW_KEY, NEW_HOST, simpleEnvelope, request, tunnelConfig, sleep,
+  OLD_DSN, OLD_KEY, NEW_KEY, NEW_HOST, simpleEnvelope, request, tunnelConfig, sleep, within,
 } from './lib/envelope.mjs';
 
 const envHeaders = { 'content-type': 'application/x-sentry-envelope' };
@@ -181,7 +181,7 @@ describe('graceful shutdown', () => {
       const res = await inflight;
       assert.equal(res.status, 200, res.text);
       assert.deepEqual(res.json, { id: 'slow-but-fine' });
-      const exit = await Promise.race([ferry.exitPromise, sleep(10000).then(() => 'timeout')]);
+      const exit = await within(ferry.exitPromise, 10000);
       assert.notEqual(exit, 'timeout', 'ferry did not exit after the in-flight request');
       assert.deepEqual(exit, { code: 0, signal: null }, ferry.stderrTail());
     } finally {
@@ -193,9 +193,22 @@ describe('graceful shutdown', () => {
   test('SIGINT exits 0 too', { timeout: 20000 }, async () => {
     const ferry = await startFerry({});
     ferry.proc.kill('SIGINT');
-    const exit = await Promise.race([ferry.exitPromise, sleep(10000).then(() => 'timeout')]);
+    const exit = await within(ferry.exitPromise, 10000);
     assert.deepEqual(exit, { code: 0, signal: null }, ferry.stderrTail());
     await ferry.stop();
+  });
+});
+
+describe('start-up', () => {
+  test('listen on port 0 without a public_url starts and prints the real port', { timeout: 20000 }, async () => {
+    const ferry = await startFerry({ server: { public_url: null } });
+    try {
+      assert.ok(ferry.port > 0, `listening line names port ${ferry.port}`);
+      const res = await request(`${ferry.url}/api/relay/healthcheck/live/`, { method: 'GET' });
+      assert.equal(res.status, 200);
+    } finally {
+      await ferry.stop();
+    }
   });
 });
 

@@ -76,6 +76,19 @@ describe('answers are passed through', () => {
     assert.ok(!JSON.stringify(up.rawHeaders).includes(OLD_KEY));
   });
 
+  test('an allowed DSN without a remap entry is forwarded byte for byte', { timeout: 15000 }, async () => {
+    rec.reset();
+    const key = 'feedfacefeedfacefeedfacefeedface';
+    const { id, body } = simpleEnvelope(`http://${key}@${NEW_HOST}/11`);
+    const res = await request(`${ferry.url}/tunnel`, { headers: envHeaders, body });
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(res.json, { id });
+    const up = rec.requests[0];
+    assert.equal(up.url, '/api/11/envelope/');
+    assert.ok(up.body.equals(body), 'the envelope was changed although no remap applies');
+    assert.match(up.headers['x-sentry-auth'], new RegExp(`sentry_key=${key}\\b`));
+  });
+
   test('without X-Sentry-Auth the sentry_client comes from User-Agent', { timeout: 15000 }, async () => {
     rec.reset();
     const { body } = simpleEnvelope(OLD_DSN);
@@ -137,6 +150,17 @@ describe('upstream failures', () => {
     const ok = await request(`${ferry.url}/tunnel`, { headers: envHeaders, body: next.body });
     assert.equal(ok.status, 200, ok.text);
     assert.deepEqual(ok.json, { id: next.id });
+  });
+
+  test('failures are counted in ferry_tunnel_forwarded_total as 502 and 504', { timeout: 15000 }, async () => {
+    const res = await request(`${ferry.url}/metrics`, { method: 'GET' });
+    assert.equal(res.status, 200);
+    const count = (status) => res.text.split('\n')
+      .filter((l) => l.startsWith('ferry_tunnel_forwarded_total{') && l.includes(`status="${status}"`))
+      .reduce((a, l) => a + Number(l.split(/\s+/).at(-1)), 0);
+    assert.ok(count('502') >= 2, `502 count ${count('502')}:\n${res.text}`);
+    assert.ok(count('504') >= 1, `504 count ${count('504')}`);
+    assert.ok(count('200') >= 1, `200 count ${count('200')}`);
   });
 });
 

@@ -98,7 +98,9 @@ export function request(url, { method = 'POST', headers = {}, body = null, chunk
     const timer = setTimeout(() => {
       req.destroy(new Error(`no answer from ${method} ${url} within ${timeoutMs} ms`));
     }, timeoutMs);
+    let responded = false;
     req.on('response', (res) => {
+      responded = true;
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => {
@@ -118,6 +120,8 @@ export function request(url, { method = 'POST', headers = {}, body = null, chunk
       });
     });
     req.on('error', (e) => {
+      // A server may answer early (413) and close while the body is still being written.
+      if (responded) return;
       clearTimeout(timer);
       reject(e);
     });
@@ -172,4 +176,13 @@ export function assertRemapped(rec, sent, { newDsn = NEW_DSN, newKey = NEW_KEY, 
 
 export function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+// Resolves `promise`'s value, or `onTimeout` after ms (the timer never keeps the process alive).
+export function within(promise, ms, onTimeout = 'timeout') {
+  let handle;
+  const t = new Promise((r) => {
+    handle = setTimeout(r, ms, onTimeout);
+  });
+  return Promise.race([promise, t]).finally(() => clearTimeout(handle));
 }

@@ -39,9 +39,10 @@ export async function assertBinaryExists() {
   }
 }
 
-// JSON is YAML, so the config object is written as JSON text into ferry.yml.
+// JSON is YAML, so the config object is written as JSON text into ferry.yml. A null value
+// leaves the key out (so a test can drop one of baseConfig's defaults).
 export function configText(config) {
-  return JSON.stringify(config, null, 2) + '\n';
+  return JSON.stringify(config, (k, v) => (v === null ? undefined : v), 2) + '\n';
 }
 
 export class Ferry {
@@ -92,8 +93,12 @@ export class Ferry {
     try {
       if (!this.exited) {
         this.proc.kill('SIGTERM');
-        const timer = new Promise((resolve) => setTimeout(resolve, timeoutMs, 'timeout'));
+        let handle;
+        const timer = new Promise((resolve) => {
+          handle = setTimeout(resolve, timeoutMs, 'timeout');
+        });
         const r = await Promise.race([this.exitPromise, timer]);
+        clearTimeout(handle);
         if (r === 'timeout') {
           this.proc.kill('SIGKILL');
           await this.exitPromise;
@@ -110,10 +115,12 @@ export class Ferry {
   }
 }
 
-// Default config every test starts from: port 0, a private data dir, direct delivery.
+// Default config every test starts from: port 0, a private data dir, direct delivery. The
+// public_url names a host no test DSN uses (ferry's own host is always allowed).
+export const PUBLIC_URL = 'http://ferry.itest.invalid';
 export function baseConfig(dir) {
   return {
-    server: { listen: '127.0.0.1:0' },
+    server: { listen: '127.0.0.1:0', public_url: PUBLIC_URL },
     data_dir: path.join(dir, 'data'),
     log: { level: 'info', format: 'text' },
     tunnel: { delivery: 'direct' },

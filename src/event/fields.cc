@@ -1,0 +1,234 @@
+#include "event/fields.h"
+
+#include <set>
+#include <string_view>
+
+#include "base/strings.h"
+#include "event/json_util.h"
+#include "event/timestamp.h"
+
+namespace ferry::event::internal {
+
+namespace json = boost::json;
+
+namespace {
+
+// Relay's limits for tags: longer keys are invalid, longer values are cut.
+constexpr size_t kMaxTagKeyBytes = 200;
+constexpr size_t kMaxTagValueBytes = 200;
+constexpr size_t kMaxHeaders = 64;
+constexpr size_t kMaxRequestDataBytes = 2048;
+constexpr size_t kMaxCrumbMessageBytes = 1024;
+constexpr size_t kMaxCrumbDataBytes = 2048;
+constexpr size_t kMaxFingerprintParts = 32;
+constexpr size_t kMaxFingerprintPartBytes = 256;
+
+// Python-style formatting as SDK logging integrations send it: "%s" (and the other
+// one-letter conversions) take positional params from an array, "%(name)s" takes named
+// params from an object, "%%" is a literal percent. Anything unmatched stays as written.
+std::string FormatParams(std::string_view templ, const json::value& params, size_t max) {
+  const json::array* positional = params.if_array();
+  const json::object* named = params.if_object();
+  std::string out;
+  size_t next = 0;
+  for (size_t i = 0; i < templ.size() && out.size() < max; ++i) {
+    char c = templ[i];
+    if (c != '%' || i + 1 >= templ.size()) {
+      out.push_back(c);
+      continue;
+    }
+    char spec = templ[i + 1];
+    if (spec == '%') {
+      out.push_back('%');
+      ++i;
+    } else if (spec == '(' && named != nullptr) {
+      size_t close = templ.find(')', i + 2);
+      if (close == std::string_view::npos || close + 1 >= templ.size()) {
+        out.push_back(c);
+        continue;
+      }
+      auto it = named->find(templ.substr(i + 2, close - i - 2));
+      if (it == named->end()) {
+        out.push_back(c);
+        continue;
+      }
+      out += ScalarText(&it->value(), max);
+      i = close + 1;  // skip the conversion letter after ')'
+    } else if (positional != nullptr && std::string_view("sdifrxuge").find(spec) !=
+                                            std::string_view::npos &&
+               next < positional->size()) {
+      const json::value& p = (*positional)[next++];
+      std::string text = ScalarText(&p, max);
+      out += text.empty() && !p.is_string() ? json::serialize(p) : text;
+      ++i;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return TruncateUtf8(out, max);
+}
+
+MessageParts ReadLogentry(const json::value& v, size_t max) {
+  MessageParts parts;
+  const json::value* message = Member(&v, "message");
+  const json::value* formatted = Member(&v, "formatted");
+  const json::value* params = Member(&v, "params");
+  parts.templ = ScalarText(message, max);
+  parts.formatted = ScalarText(formatted, max);
+  if (parts.formatted.empty() && !parts.templ.empty()) {
+    parts.formatted = params != nullptr ? FormatParams(parts.templ, *params, max) : parts.templ;
+  }
+  if (parts.templ.empty()) parts.templ = parts.formatted;
+  return parts;
+}
+
+std::vector<KeyValue> ReadPairs(const json::value* v, size_t max_items, size_t max_key,
+                                size_t max_value) {
+  std::vector<KeyValue> out;
+  std::set<std::string, std::less<>> seen;
+  auto add = [&](std::string_view key, const json::value* value) {
+    if (out.size() >= max_items) return;
+    key = base::Trim(key);
+    std::string text = ScalarText(value, max_value);
+    if (key.empty() || key.size() > max_key || text.empty()) return;
+    if (!seen.insert(std::string(key)).second) return;
+    out.push_back({std::string(key), std::move(text)});
+  };
+  if (const json::object* obj = AsObject(v)) {
+    for (const auto& member : *obj) add(member.key(), &member.value());
+  } else if (const json::array* arr = AsArray(v)) {
+    for (const json::value& item : *arr) {
+      if (const json::array* pair = item.if_array(); pair && pair->size() == 2) {
+        if ((*pair)[0].is_string()) add((*pair)[0].get_string(), &(*pair)[1]);
+      } else if (const json::value* key = Member(&item, "key"); key && key->is_string()) {
+        add(key->get_string(), Member(&item, "value"));
+      }
+    }
+  }
+  return out;
+}
+
+std::string QueryString(const json::value* v, size_t max) {
+  if (v == nullptr) return "";
+  if (v->is_string()) {
+    std::string_view q = v->get_string();
+    if (q.starts_with("?")) q.remove_prefix(1);
+    return TruncateUtf8(q, max);
+  }
+  std::string out;
+  for (const KeyValue& kv : ReadPairs(v, 100, max, max)) {
+    if (!out.empty()) out += '&';
+    out += kv.key + "=" + kv.value;
+  }
+  return TruncateUtf8(out, max);
+}
+
+bool IsSensitiveHeader(std::string_view name) {
+  // Credentials must not sit in the store in clear text even if an SDK sends them.
+  for (std::string_view s : {"authorization", "cookie", "set-cookie", "x-sentry-auth",
+                             "proxy-authorization", "x-api-key"}) {
+    if (base::EqualsIgnoreCase(name, s)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+MessageParts ReadMessage(const json::object& event, const NormalizeOptions& opts) {
+  const size_t max = opts.max_string_bytes;
+  const json::value* logentry = event.if_contains("logentry");
+  if (logentry == nullptr) logentry = event.if_contains("sentry.interfaces.Message");
+  if (logentry != nullptr && logentry->is_object()) {
+    MessageParts parts = ReadLogentry(*logentry, max);
+    if (!parts.formatted.empty()) return parts;
+  }
+  const json::value* message = event.if_contains("message");
+  if (message == nullptr) return {};
+  if (message->is_object()) return ReadLogentry(*message, max);
+  std::string text = ScalarText(message, max);
+  return {text, text};
+}
+
+std::vector<KeyValue> ReadTags(const json::value* v, const NormalizeOptions& opts) {
+  return ReadPairs(v, opts.max_tags, kMaxTagKeyBytes, kMaxTagValueBytes);
+}
+
+User ReadUser(const json::value* v, const NormalizeOptions& opts) {
+  const size_t max = opts.max_short_string_bytes;
+  User u;
+  u.id = ScalarText(Member(v, "id"), max);
+  u.email = ScalarText(Member(v, "email"), max);
+  u.username = ScalarText(Member(v, "username"), max);
+  u.ip_address = ScalarText(Member(v, "ip_address"), max);
+  // "{{auto}}" asks the server to fill in the address the event came from.
+  if (u.ip_address == "{{auto}}") u.ip_address = opts.client_ip;
+  return u;
+}
+
+Request ReadRequest(const json::value* v, const NormalizeOptions& opts) {
+  const size_t max = opts.max_short_string_bytes;
+  Request r;
+  if (AsObject(v) == nullptr) return r;
+  r.url = ScalarText(Member(v, "url"), max);
+  r.method = ScalarText(Member(v, "method"), 16);
+  for (char& c : r.method) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  r.query_string = QueryString(Member(v, "query_string"), max);
+  for (KeyValue& kv : ReadPairs(Member(v, "headers"), kMaxHeaders, max, max)) {
+    if (!IsSensitiveHeader(kv.key)) r.headers.push_back(std::move(kv));
+  }
+  if (const json::value* data = Member(v, "data"); data != nullptr) {
+    r.data = data->is_string() ? TruncateUtf8(data->get_string(), kMaxRequestDataBytes)
+                               : BoundedJson(data, kMaxRequestDataBytes);
+  }
+  return r;
+}
+
+std::vector<Breadcrumb> ReadBreadcrumbs(const json::value* v, std::chrono::microseconds shift,
+                                        const NormalizeOptions& opts, size_t* dropped) {
+  *dropped = 0;
+  const json::array* list = AsArray(Member(v, "values"));
+  if (list == nullptr) list = AsArray(v);
+  if (list == nullptr) return {};
+  const size_t first = list->size() > opts.max_breadcrumbs ? list->size() - opts.max_breadcrumbs
+                                                           : 0;
+  *dropped = first;
+  std::vector<Breadcrumb> out;
+  for (size_t i = first; i < list->size(); ++i) {
+    const json::value& item = (*list)[i];
+    if (!item.is_object()) {
+      ++*dropped;
+      continue;
+    }
+    Breadcrumb b;
+    if (const json::value* ts = Member(&item, "timestamp")) {
+      if (auto tp = ParseTimestampValue(*ts)) {
+        b.timestamp = FormatRfc3339(ShiftClamped(*tp, shift));
+      }
+    }
+    b.type = ScalarText(Member(&item, "type"), 64);
+    if (b.type.empty()) b.type = "default";
+    b.category = ScalarText(Member(&item, "category"), opts.max_short_string_bytes);
+    auto level = ParseLevelName(ScalarText(Member(&item, "level"), 16));
+    b.level = std::string(LevelName(level.value_or(Level::kInfo)));
+    b.message = ScalarText(Member(&item, "message"), kMaxCrumbMessageBytes);
+    b.data_json = BoundedJson(Member(&item, "data"), kMaxCrumbDataBytes);
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
+std::vector<std::string> ReadFingerprint(const json::value* v) {
+  std::vector<std::string> out;
+  const json::array* list = AsArray(v);
+  if (list == nullptr) return out;
+  for (const json::value& part : *list) {
+    if (out.size() >= kMaxFingerprintParts) break;
+    std::string text = ScalarText(&part, kMaxFingerprintPartBytes);
+    if (!text.empty()) out.push_back(std::move(text));
+  }
+  return out;
+}
+
+}  // namespace ferry::event::internal
