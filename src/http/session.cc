@@ -23,11 +23,12 @@ namespace {
 
 constexpr auto kUse = asio::as_tuple(asio::use_awaitable);
 
-// After an early answer (413, 400) the client may still be sending; reading and discarding
-// for a short while lets it see the answer instead of a connection reset, as nginx's
-// lingering close does.
-constexpr auto kLingerTime = std::chrono::seconds(2);
-constexpr size_t kLingerMaxBytes = 4 << 20;
+// After an early answer (413, 400) the client may still be sending. Closing with unread data
+// makes the kernel send a reset, which can destroy the answer before the client reads it; so,
+// like nginx's lingering close, keep reading and discarding until the client pauses for
+// kLingerPause or kLingerTime has passed.
+constexpr auto kLingerTime = std::chrono::seconds(5);
+constexpr auto kLingerPause = std::chrono::seconds(1);
 
 std::string PeerIp(const tcp::endpoint& endpoint) {
   auto address = endpoint.address();
@@ -178,13 +179,14 @@ asio::awaitable<void> Session::LingeringClose() {
   boost::system::error_code ec;
   stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
   if (ec) co_return;
-  stream_.expires_after(kLingerTime);
-  size_t discarded = 0;
+  const auto deadline = std::chrono::steady_clock::now() + kLingerTime;
   char scratch[16 * 1024];
-  while (discarded < kLingerMaxBytes) {
+  for (;;) {
+    auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) break;
+    stream_.expires_after(std::min<std::chrono::steady_clock::duration>(left, kLingerPause));
     auto [rec, n] = co_await stream_.async_read_some(asio::buffer(scratch), kUse);
     if (rec) break;
-    discarded += n;
   }
 }
 
