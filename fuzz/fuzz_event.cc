@@ -1,11 +1,10 @@
 // Event normalization and grouping on arbitrary bytes: must never crash, must refuse or accept
 // cleanly, and what it accepts must come out bounded and well-formed.
+#include <boost/json.hpp>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
-
-#include <boost/json.hpp>
 
 #include "event/grouping.h"
 #include "event/normalize.h"

@@ -10,6 +10,7 @@
 
 #include "base/log.h"
 #include "config/config.h"
+#include "cli/store_commands.h"
 #include "server/app.h"
 
 #ifndef FERRY_VERSION
@@ -51,6 +52,12 @@ int RunCheckConfig(const std::string& config_path) {
   return 0;
 }
 
+int PrintVersion() {
+  std::printf("ferry %s\nbuilt %s %s with %s, Boost %d.%d\n", FERRY_VERSION, __DATE__, __TIME__,
+              __VERSION__, BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -64,7 +71,38 @@ int main(int argc, char** argv) {
   auto* check =
       app.add_subcommand("check-config", "validate and print the effective configuration");
   auto* version = app.add_subcommand("version", "print the version and build information");
-  for (auto* sub : {serve, check, version}) {
+
+  auto* project = app.add_subcommand("project", "manage projects of the built-in store");
+  project->require_subcommand(1);
+  std::string project_name, platform;
+  auto* project_create = project->add_subcommand("create", "create a project; print its DSN");
+  project_create->add_option("name", project_name, "project name")->required();
+  project_create->add_option("--platform", platform, "python, node, javascript, dart, ...");
+  auto* project_list = project->add_subcommand("list", "projects with ids and DSNs");
+
+  std::string email;
+  bool password_stdin = false, superuser = false;
+  auto* createuser = app.add_subcommand("createuser", "create a UI/API user");
+  createuser->add_option("--email", email, "the user's email")->required();
+  createuser->add_flag("--password-stdin", password_stdin, "read the password from stdin");
+  createuser->add_flag("--superuser", superuser, "give the user every permission");
+
+  auto* token = app.add_subcommand("token", "manage API tokens");
+  token->require_subcommand(1);
+  auto* token_create = token->add_subcommand("create", "print a new API token for a user");
+  token_create->add_option("--email", email, "the user's email")->required();
+
+  std::string backup_output, restore_file;
+  bool config_only = false, force = false;
+  auto* backup = app.add_subcommand("backup", "write a consistent backup, also while serving");
+  backup->add_option("--output", backup_output, "file (default ferry-backup-<time>.jsonl.gz)");
+  backup->add_flag("--config-only", config_only, "users, tokens, projects and keys only");
+  auto* restore = app.add_subcommand("restore", "restore a backup into the configured store");
+  restore->add_option("file", restore_file, "the backup file")->required();
+  restore->add_flag("--force", force, "replace a store that is not empty");
+
+  for (auto* sub : {serve, check, version, project_create, project_list, createuser, token_create,
+                    backup, restore}) {
     sub->add_option("--config", config_path, "configuration file");
   }
 
@@ -77,10 +115,16 @@ int main(int argc, char** argv) {
 
   if (*serve) return RunServe(config_path);
   if (*check) return RunCheckConfig(config_path);
-  if (*version) {
-    std::printf("ferry %s\nbuilt %s %s with %s, Boost %d.%d\n", FERRY_VERSION, __DATE__, __TIME__,
-                __VERSION__, BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000);
-    return 0;
-  }
+  if (*version) return PrintVersion();
+  auto config = ferry::config::LoadConfig(config_path);
+  if (!config.ok()) return Fail(config.status().detail());
+  namespace cli = ferry::cli;
+  if (*project_create) return cli::ProjectCreate(*config, project_name, platform);
+  if (*project_list) return cli::ProjectList(*config);
+  if (*createuser) return cli::CreateUser(*config, email, password_stdin, superuser);
+  if (*token_create) return cli::TokenCreate(*config, email);
+  if (*backup) return cli::Backup(*config, backup_output, config_only);
+  if (*restore) return cli::Restore(*config, restore_file, force);
   return 1;
 }
+

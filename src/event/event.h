@@ -32,8 +32,8 @@ struct Frame {
   std::string abs_path;
   std::string module;
   std::string function;
-  std::string package;          // native image or Dart/Java package
-  std::string platform;         // per-frame platform when it differs from the event's
+  std::string package;           // native image or Dart/Java package
+  std::string platform;          // per-frame platform when it differs from the event's
   std::string instruction_addr;  // native only; shown, never used for grouping
   std::optional<int64_t> lineno;
   std::optional<int64_t> colno;
@@ -119,8 +119,8 @@ struct NormalizedEvent {
   std::vector<KeyValue> tags;  // in the order sent, keys unique
   User user;
   Request request;
-  std::string contexts_json;  // bounded JSON object text, empty when absent
-  std::string extra_json;     // bounded JSON object text, empty when absent
+  std::string contexts_json;            // bounded JSON object text, empty when absent
+  std::string extra_json;               // bounded JSON object text, empty when absent
   std::vector<Breadcrumb> breadcrumbs;  // the most recent ones, oldest first
   size_t breadcrumbs_dropped = 0;
   Sdk sdk;

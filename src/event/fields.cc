@@ -54,8 +54,8 @@ std::string FormatParams(std::string_view templ, const json::value& params, size
       }
       out += ScalarText(&it->value(), max);
       i = close + 1;  // skip the conversion letter after ')'
-    } else if (positional != nullptr && std::string_view("sdifrxuge").find(spec) !=
-                                            std::string_view::npos &&
+    } else if (positional != nullptr &&
+               std::string_view("sdifrxuge").find(spec) != std::string_view::npos &&
                next < positional->size()) {
       const json::value& p = (*positional)[next++];
       std::string text = ScalarText(&p, max);
@@ -191,8 +191,8 @@ std::vector<Breadcrumb> ReadBreadcrumbs(const json::value* v, std::chrono::micro
   const json::array* list = AsArray(Member(v, "values"));
   if (list == nullptr) list = AsArray(v);
   if (list == nullptr) return {};
-  const size_t first = list->size() > opts.max_breadcrumbs ? list->size() - opts.max_breadcrumbs
-                                                           : 0;
+  const size_t first =
+      list->size() > opts.max_breadcrumbs ? list->size() - opts.max_breadcrumbs : 0;
   *dropped = first;
   std::vector<Breadcrumb> out;
   for (size_t i = first; i < list->size(); ++i) {

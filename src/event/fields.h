@@ -3,11 +3,10 @@
 // result by the options.
 #pragma once
 
+#include <boost/json.hpp>
 #include <chrono>
 #include <string>
 #include <vector>
-
-#include <boost/json.hpp>
 
 #include "event/event.h"
 #include "event/normalize.h"

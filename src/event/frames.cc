@@ -90,9 +90,8 @@ std::string_view Basename(std::string_view path) {
 }
 
 bool IsAbsoluteFsPath(std::string_view p) {
-  return p.starts_with("/") ||
-         (p.size() > 2 && std::isalpha(static_cast<unsigned char>(p[0])) && p[1] == ':' &&
-          p[2] == '/');
+  return p.starts_with("/") || (p.size() > 2 && std::isalpha(static_cast<unsigned char>(p[0])) &&
+                                p[1] == ':' && p[2] == '/');
 }
 
 }  // namespace
@@ -100,8 +99,8 @@ bool IsAbsoluteFsPath(std::string_view p) {
 FrameKind ClassifyFrame(const Frame& frame, std::string_view event_platform) {
   std::string_view path = !frame.abs_path.empty() ? frame.abs_path : frame.filename;
   if (path.starts_with("package:") || path.starts_with("dart:")) return FrameKind::kDart;
-  std::string platform = base::AsciiLower(!frame.platform.empty() ? frame.platform
-                                                                  : event_platform);
+  std::string platform =
+      base::AsciiLower(!frame.platform.empty() ? frame.platform : event_platform);
   if (platform == "python") return FrameKind::kPython;
   if (platform == "javascript" || platform == "node") return FrameKind::kJavaScript;
   if (platform == "dart" || platform == "flutter") return FrameKind::kDart;
@@ -178,9 +177,8 @@ std::string FrameGroupingKey(const Frame& frame, std::string_view event_platform
       std::string_view path = !frame.abs_path.empty() ? frame.abs_path : frame.filename;
       if (path == "<asynchronous suspension>") return "";
       // package:my_app/src/x.dart is already stable and says which package the code is in.
-      where = path.starts_with("package:") || path.starts_with("dart:")
-                  ? ReplaceHashTokens(path)
-                  : NormalizeFilename(path);
+      where = path.starts_with("package:") || path.starts_with("dart:") ? ReplaceHashTokens(path)
+                                                                        : NormalizeFilename(path);
       break;
     }
     case FrameKind::kNative:

@@ -8,8 +8,9 @@ namespace ferry::event {
 namespace {
 
 TEST(NormalizeFilenameTest, StripsUrlsQueriesAndBundleHashes) {
-  EXPECT_EQ(NormalizeFilename("https://cdn.example.com:8443/static/js/main.3f2a1b9c.chunk.js?v=1#x"),
-            "static/js/main.<hash>.chunk.js");
+  EXPECT_EQ(
+      NormalizeFilename("https://cdn.example.com:8443/static/js/main.3f2a1b9c.chunk.js?v=1#x"),
+      "static/js/main.<hash>.chunk.js");
   EXPECT_EQ(NormalizeFilename("webpack:///./src/components/Cart.tsx"), "src/components/Cart.tsx");
   EXPECT_EQ(NormalizeFilename("webpack://shop/./src/index.js"), "shop/src/index.js");
   EXPECT_EQ(NormalizeFilename("app:///dist/main.js"), "dist/main.js");

@@ -1,10 +1,9 @@
 #include "event/grouping.h"
 
-#include <functional>
-
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <functional>
 
 #include "event/test_support.h"
 
@@ -25,8 +24,12 @@ std::string Edited(const std::string& name, const std::function<void(json::objec
 }
 
 json::array& Frames(json::object& event, size_t exception_index) {
-  return event["exception"].as_object()["values"].as_array()[exception_index].as_object()
-      ["stacktrace"].as_object()["frames"].as_array();
+  return event["exception"]
+      .as_object()["values"]
+      .as_array()[exception_index]
+      .as_object()["stacktrace"]
+      .as_object()["frames"]
+      .as_array();
 }
 
 TEST(GroupingTest, HashIs32LowercaseHex) {
@@ -66,9 +69,9 @@ TEST(GroupingTest, OtherSiteGetsOtherGroup) {
 
 TEST(GroupingTest, StacktraceComponentsUseLastExceptionInAppFrames) {
   Grouping g = GroupJson(ReadTestdata("python_error.json"));
-  EXPECT_EQ(g.components, (std::vector<std::string>{"type:ValueError",
-                                                    "frame:shop.views create_order",
-                                                    "frame:shop.orders load_order"}));
+  EXPECT_EQ(g.components,
+            (std::vector<std::string>{"type:ValueError", "frame:shop.views create_order",
+                                      "frame:shop.orders load_order"}));
 }
 
 TEST(GroupingTest, WithoutInAppFramesAllFramesCount) {
@@ -88,7 +91,8 @@ TEST(GroupingTest, WithoutInAppFramesAllFramesCount) {
 TEST(GroupingTest, RecursionDepthDoesNotSplitGroups) {
   auto event = [](int depth) {
     std::string frames = R"({"module": "m", "function": "main", "in_app": true})";
-    for (int i = 0; i < depth; ++i) frames += R"(,{"module": "m", "function": "walk", "in_app": true})";
+    for (int i = 0; i < depth; ++i)
+      frames += R"(,{"module": "m", "function": "walk", "in_app": true})";
     return R"({"exception": {"values": [{"type": "RecursionError", "stacktrace": {"frames": [)" +
            frames + "]}}]}}";
   };
@@ -99,9 +103,8 @@ TEST(GroupingTest, FingerprintOverridesDefault) {
   Grouping a = GroupJson(Edited("python_error.json", [](json::object& e) {
     e["fingerprint"] = json::array{"orders-broken"};
   }));
-  Grouping b = GroupJson(Edited("node_error.json", [](json::object& e) {
-    e["fingerprint"] = json::array{"orders-broken"};
-  }));
+  Grouping b = GroupJson(Edited(
+      "node_error.json", [](json::object& e) { e["fingerprint"] = json::array{"orders-broken"}; }));
   EXPECT_EQ(a.method, "fingerprint");
   EXPECT_EQ(a.components, std::vector<std::string>{"fingerprint:orders-broken"});
   EXPECT_EQ(a.hash, b.hash);
@@ -110,9 +113,8 @@ TEST(GroupingTest, FingerprintOverridesDefault) {
 TEST(GroupingTest, DefaultVariableAloneIsTheDefaultGrouping) {
   Grouping plain = GroupJson(ReadTestdata("python_error.json"));
   for (const char* spelling : {"{{ default }}", "{{default}}", "{{ DEFAULT }}"}) {
-    Grouping g = GroupJson(Edited("python_error.json", [&](json::object& e) {
-      e["fingerprint"] = json::array{spelling};
-    }));
+    Grouping g = GroupJson(Edited(
+        "python_error.json", [&](json::object& e) { e["fingerprint"] = json::array{spelling}; }));
     EXPECT_EQ(g.hash, plain.hash) << spelling;
     EXPECT_EQ(g.method, "stacktrace") << spelling;
   }
@@ -122,9 +124,9 @@ TEST(GroupingTest, DefaultVariableExpandsAmongOtherParts) {
   NormalizedEvent ev = MustNormalize(ReadTestdata("cli_event.json"));
   Grouping g = ComputeGrouping(ev);
   EXPECT_EQ(g.method, "fingerprint");
-  EXPECT_EQ(g.components, (std::vector<std::string>{
-                              "fingerprint:nightly-backup",
-                              "message:Backup of %s failed after %s attempts"}));
+  EXPECT_EQ(g.components,
+            (std::vector<std::string>{"fingerprint:nightly-backup",
+                                      "message:Backup of %s failed after %s attempts"}));
   EXPECT_NE(g.hash, ComputeDefaultGrouping(ev).hash);
 }
 
@@ -132,8 +134,8 @@ TEST(GroupingTest, OtherFingerprintVariables) {
   Grouping g = GroupJson(R"({"transaction": "/checkout", "level": "warning",
       "exception": {"values": [{"type": "Timeout", "value": "after 30s"}]},
       "fingerprint": ["{{ transaction }}", "{{ error.type }}", "{{ level }}"]})");
-  EXPECT_EQ(g.components, (std::vector<std::string>{"transaction:/checkout", "type:Timeout",
-                                                    "level:warning"}));
+  EXPECT_EQ(g.components,
+            (std::vector<std::string>{"transaction:/checkout", "type:Timeout", "level:warning"}));
 }
 
 TEST(GroupingTest, MessageEventsGroupByTemplateNotParams) {
@@ -154,19 +156,25 @@ TEST(GroupingTest, MessageEventsGroupByTemplateNotParams) {
 }
 
 TEST(GroupingTest, PlainMessagesAreParameterized) {
-  Grouping a = GroupJson(R"({"message": "Timeout after 3000ms talking to 10.0.0.12 for job 7f3a9c0e12ab"})");
-  Grouping b = GroupJson(R"({"message": "Timeout after 5000ms talking to 10.0.0.99 for job 0b1c2d3e4f5a"})");
+  Grouping a =
+      GroupJson(R"({"message": "Timeout after 3000ms talking to 10.0.0.12 for job 7f3a9c0e12ab"})");
+  Grouping b =
+      GroupJson(R"({"message": "Timeout after 5000ms talking to 10.0.0.99 for job 0b1c2d3e4f5a"})");
   EXPECT_EQ(a.hash, b.hash);
-  EXPECT_EQ(a.components,
-            std::vector<std::string>{"message:Timeout after <int>ms talking to <ip> for job <hash>"});
+  EXPECT_EQ(a.components, std::vector<std::string>{
+                              "message:Timeout after <int>ms talking to <ip> for job <hash>"});
 }
 
 TEST(GroupingTest, ExceptionWithoutStackUsesTypeAndParameterizedValue) {
-  Grouping a = GroupJson(R"({"exception": {"values": [{"type": "HTTPError", "value": "503 for /items/12"}]}})");
-  Grouping b = GroupJson(R"({"exception": {"values": [{"type": "HTTPError", "value": "503 for /items/99"}]}})");
-  Grouping c = GroupJson(R"({"exception": {"values": [{"type": "URLError", "value": "503 for /items/12"}]}})");
+  Grouping a = GroupJson(
+      R"({"exception": {"values": [{"type": "HTTPError", "value": "503 for /items/12"}]}})");
+  Grouping b = GroupJson(
+      R"({"exception": {"values": [{"type": "HTTPError", "value": "503 for /items/99"}]}})");
+  Grouping c = GroupJson(
+      R"({"exception": {"values": [{"type": "URLError", "value": "503 for /items/12"}]}})");
   EXPECT_EQ(a.method, "exception");
-  EXPECT_EQ(a.components, (std::vector<std::string>{"type:HTTPError", "value:<int> for /items/<int>"}));
+  EXPECT_EQ(a.components,
+            (std::vector<std::string>{"type:HTTPError", "value:<int> for /items/<int>"}));
   EXPECT_EQ(a.hash, b.hash);
   EXPECT_NE(a.hash, c.hash);
 }
@@ -200,8 +208,10 @@ TEST(GroupingTest, BrowserBundleHashesAndQueryStringsDoNotSplitGroups) {
 TEST(GroupingTest, NodeDeployDirectoriesDoNotSplitGroupsWithoutModules) {
   auto event = [](const std::string& root) {
     return R"({"platform": "node", "exception": {"values": [{"type": "Error", "stacktrace":
-        {"frames": [{"filename": ")" + root + R"(/node_modules/pg/lib/client.js", "function": "query", "in_app": false},
-                    {"filename": ")" + root + R"(/src/db.js", "function": "save", "in_app": true}]}}]}})";
+        {"frames": [{"filename": ")" +
+           root + R"(/node_modules/pg/lib/client.js", "function": "query", "in_app": false},
+                    {"filename": ")" +
+           root + R"(/src/db.js", "function": "save", "in_app": true}]}}]}})";
   };
   Grouping a = GroupJson(event("/srv/releases/41"));
   EXPECT_EQ(a.hash, GroupJson(event("/opt/app-v42/build")).hash);
@@ -218,7 +228,8 @@ TEST(GroupingTest, NativeFramesIgnoreAddressesAndUnsymbolicatedFrames) {
     for (auto& f : threads[1].as_object()["stacktrace"].as_object()["frames"].as_array()) {
       f.as_object()["instruction_addr"] = "0x1";
       std::string package(f.as_object()["package"].as_string());
-      if (size_t p = package.find("6A1B2C3D"); p != std::string::npos) package.replace(p, 8, "FFFFFFFF");
+      if (size_t p = package.find("6A1B2C3D"); p != std::string::npos)
+        package.replace(p, 8, "FFFFFFFF");
       f.as_object()["package"] = package;
     }
   }));
@@ -238,7 +249,8 @@ TEST(GroupingTest, DartAsyncGapsAndFrameworkFramesDoNotCount) {
 TEST(GroupingTest, JavaSyntheticLambdaNumbersDoNotSplitGroups) {
   auto event = [](const std::string& lambda) {
     return R"({"platform": "java", "exception": {"values": [{"type": "java.lang.IllegalStateException",
-        "stacktrace": {"frames": [{"module": "com.example.Sync)" + lambda + R"(", "function": "run", "in_app": true},
+        "stacktrace": {"frames": [{"module": "com.example.Sync)" +
+           lambda + R"(", "function": "run", "in_app": true},
         {"module": "com.example.Sync", "function": "lambda$start$0", "in_app": true}]}}]}})";
   };
   EXPECT_EQ(GroupJson(event("$$Lambda$12/0x0000000800c0b440")).hash,
@@ -248,8 +260,7 @@ TEST(GroupingTest, JavaSyntheticLambdaNumbersDoNotSplitGroups) {
 TEST(ParameterizeTest, ReplacesVolatileTokens) {
   EXPECT_EQ(ParameterizeMessage("id 550e8400-e29b-41d4-a716-446655440000 at 0xdeadBEEF"),
             "id <uuid> at <hex>");
-  EXPECT_EQ(ParameterizeMessage("took 1.25s on 2024-03-11T10:15:30.5Z"),
-            "took <float>s on <date>");
+  EXPECT_EQ(ParameterizeMessage("took 1.25s on 2024-03-11T10:15:30.5Z"), "took <float>s on <date>");
   EXPECT_EQ(ParameterizeMessage("user42 hit v2 route -3"), "user42 hit v2 route -<int>");
   EXPECT_EQ(ParameterizeMessage("deadbeef cafe1234abcd"), "deadbeef <hash>");
   EXPECT_EQ(ParameterizeMessage(""), "");

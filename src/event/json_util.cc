@@ -89,6 +89,10 @@ json::value TrimValue(const json::value& v, size_t max_string, size_t max_items,
       }
       return out;
     }
+    case json::kind::double_:
+      // Boost.JSON reads overflowing numbers (1e400) as infinities but writes them as
+      // "Infinity", which is not JSON; null keeps the stored text parseable.
+      return std::isfinite(v.get_double()) ? v : json::value(nullptr);
     default:
       return v;
   }

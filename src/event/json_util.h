@@ -1,11 +1,10 @@
 // Internal: small readers over Boost.JSON values that never throw and bound what they return.
 #pragma once
 
+#include <boost/json.hpp>
 #include <cstddef>
 #include <string>
 #include <string_view>
-
-#include <boost/json.hpp>
 
 namespace ferry::event::internal {
 

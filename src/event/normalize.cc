@@ -2,10 +2,9 @@
 
 #include <openssl/rand.h>
 
+#include <boost/json.hpp>
 #include <random>
 #include <string>
-
-#include <boost/json.hpp>
 
 #include "base/strings.h"
 #include "event/fields.h"
@@ -102,8 +101,7 @@ std::vector<ExceptionValue> ReadExceptions(const json::object& event,
   }
   if (list == nullptr) return {};
   std::vector<ExceptionValue> out;
-  const size_t first = list->size() > opts.max_exceptions ? list->size() - opts.max_exceptions
-                                                          : 0;
+  const size_t first = list->size() > opts.max_exceptions ? list->size() - opts.max_exceptions : 0;
   for (size_t i = first; i < list->size(); ++i) {
     const json::value& item = (*list)[i];
     if (!item.is_object()) continue;
@@ -166,9 +164,9 @@ void ReadTimestamps(const json::object& obj, const NormalizeOptions& opts, Norma
       ev.notes.push_back("timestamp: invalid_data");
     }
   }
-  DriftCorrection drift =
-      ComputeDrift(ev.timestamp, opts.now, opts.sent_at,
-                   {.max_in_future = opts.max_secs_in_future, .max_in_past = opts.max_secs_in_past});
+  DriftCorrection drift = ComputeDrift(
+      ev.timestamp, opts.now, opts.sent_at,
+      {.max_in_future = opts.max_secs_in_future, .max_in_past = opts.max_secs_in_past});
   if (!drift.reason.empty()) {
     ev.timestamp = ShiftClamped(ev.timestamp, drift.shift);
     ev.notes.push_back("timestamp: " + drift.reason);
@@ -180,11 +178,12 @@ void ReadTimestamps(const json::object& obj, const NormalizeOptions& opts, Norma
 
 base::Result<NormalizedEvent> Normalize(std::string_view payload, const NormalizeOptions& opts) {
   if (payload.size() > opts.max_event_bytes) {
-    return base::TooLarge("event is " + std::to_string(payload.size()) + " bytes, over the limit of " +
-                          std::to_string(opts.max_event_bytes));
+    return base::TooLarge("event is " + std::to_string(payload.size()) +
+                          " bytes, over the limit of " + std::to_string(opts.max_event_bytes));
   }
   json::parse_options parse_opts;
-  parse_opts.max_depth = static_cast<std::size_t>(opts.max_json_depth > 0 ? opts.max_json_depth : 1);
+  parse_opts.max_depth =
+      static_cast<std::size_t>(opts.max_json_depth > 0 ? opts.max_json_depth : 1);
   boost::system::error_code ec;
   // Boost.JSON's parser keeps its own stack, so depth is bounded without recursion; the
   // limit also protects everything below that walks the tree recursively.
@@ -225,7 +224,8 @@ base::Result<NormalizedEvent> Normalize(std::string_view payload, const Normaliz
   ev.message_template = std::move(message.templ);
 
   ev.exceptions = ReadExceptions(*obj, opts);
-  if (LastExceptionWithFrames(ev) == nullptr) ev.thread_stacktrace = ReadThreadStacktrace(*obj, opts);
+  if (LastExceptionWithFrames(ev) == nullptr)
+    ev.thread_stacktrace = ReadThreadStacktrace(*obj, opts);
   ev.type = ev.exceptions.empty() ? "default" : "error";
 
   ev.tags = internal::ReadTags(obj->if_contains("tags"), opts);

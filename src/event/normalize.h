@@ -39,9 +39,9 @@ struct NormalizeOptions {
   size_t max_frames = 250;       // per stack trace; the first and last halves are kept
   size_t max_exceptions = 25;    // the most recent ones of a chain are kept
   size_t max_tags = 200;
-  size_t max_string_bytes = 8192;         // message, exception value
-  size_t max_short_string_bytes = 512;    // names, ids, urls, frame fields
-  size_t max_json_field_bytes = 16 * 1024;  // contexts, extra, vars, breadcrumb data (each)
+  size_t max_string_bytes = 8192;            // message, exception value
+  size_t max_short_string_bytes = 512;       // names, ids, urls, frame fields
+  size_t max_json_field_bytes = 16 * 1024;   // contexts, extra, vars, breadcrumb data (each)
   size_t max_normalized_bytes = 512 * 1024;  // normalized_json as a whole
 };
 

@@ -37,10 +37,10 @@ TEST(NormalizeTest, MissingEventIdGetsRandomUuid4) {
 }
 
 TEST(NormalizeTest, BadEventIdIsRefused) {
-  for (const char* json : {R"({"event_id": "zzc79c33ec9942ab8353589fcb2e04dc"})",
-                           R"({"event_id": "9ec79c33ec9942ab"})",
-                           R"({"event_id": "9ec79c33ec9942ab8353589fcb2e04dc00"})",
-                           R"({"event_id": 12345})"}) {
+  for (const char* json :
+       {R"({"event_id": "zzc79c33ec9942ab8353589fcb2e04dc"})",
+        R"({"event_id": "9ec79c33ec9942ab"})",
+        R"({"event_id": "9ec79c33ec9942ab8353589fcb2e04dc00"})", R"({"event_id": 12345})"}) {
     auto r = Normalize(json, TestOptions());
     ASSERT_FALSE(r.ok()) << json;
     EXPECT_EQ(r.status().code(), base::Code::kInvalidArgument) << json;
@@ -150,12 +150,15 @@ TEST(NormalizeTest, MessageFormsAndParams) {
   auto plain = MustNormalize(R"({"message": "Disk almost full"})");
   EXPECT_EQ(plain.message, "Disk almost full");
   EXPECT_EQ(plain.type, "default");
-  auto params = MustNormalize(R"({"logentry": {"message": "User %s has %d%% quota", "params": ["bob", 93]}})");
+  auto params = MustNormalize(
+      R"({"logentry": {"message": "User %s has %d%% quota", "params": ["bob", 93]}})");
   EXPECT_EQ(params.message, "User bob has 93% quota");
   EXPECT_EQ(params.message_template, "User %s has %d%% quota");
-  auto named = MustNormalize(R"({"message": {"message": "Hello %(name)s", "params": {"name": "Ann"}}})");
+  auto named =
+      MustNormalize(R"({"message": {"message": "Hello %(name)s", "params": {"name": "Ann"}}})");
   EXPECT_EQ(named.message, "Hello Ann");
-  auto formatted = MustNormalize(R"({"logentry": {"formatted": "Already done"}, "message": "ignored"})");
+  auto formatted =
+      MustNormalize(R"({"logentry": {"formatted": "Already done"}, "message": "ignored"})");
   EXPECT_EQ(formatted.message, "Already done");
   EXPECT_EQ(formatted.message_template, "Already done");
 }
@@ -182,7 +185,8 @@ TEST(NormalizeTest, ExceptionShapes) {
   auto single = MustNormalize(R"({"exception": {"type": "B", "value": "b"}})");
   ASSERT_EQ(single.exceptions.size(), 1u);
   EXPECT_EQ(single.exceptions[0].type, "B");
-  auto split = MustNormalize(R"({"exception": {"values": [{"value": "TypeError: x is undefined"}]}})");
+  auto split =
+      MustNormalize(R"({"exception": {"values": [{"value": "TypeError: x is undefined"}]}})");
   EXPECT_EQ(split.exceptions[0].type, "TypeError");
   EXPECT_EQ(split.exceptions[0].value, "x is undefined");
   EXPECT_EQ(split.title, "TypeError: x is undefined");
@@ -196,7 +200,8 @@ TEST(NormalizeTest, LongStacksKeepBothEnds) {
     frames += (i ? "," : "") + std::string(R"({"function": "f)") + std::to_string(i) + "\"}";
   }
   auto ev = MustNormalize(R"({"exception": {"values": [{"type": "RecursionError",
-      "stacktrace": {"frames": [)" + frames + "]}}]}}");
+      "stacktrace": {"frames": [)" +
+                          frames + "]}}]}}");
   const Stacktrace& st = *ev.exceptions[0].stacktrace;
   ASSERT_EQ(st.frames.size(), 250u);
   EXPECT_EQ(st.frames_omitted, 750u);
@@ -241,7 +246,8 @@ TEST(NormalizeTest, NormalizedJsonRespectsItsCapByDroppingDetail) {
 TEST(NormalizeTest, LongStringsAreCutOnCharacterBoundaries) {
   std::string value;
   for (int i = 0; i < 5000; ++i) value += "\xc3\xa9";  // "é", two bytes each
-  auto ev = MustNormalize(R"({"exception": {"values": [{"type": "E", "value": ")" + value + "\"}]}}");
+  auto ev =
+      MustNormalize(R"({"exception": {"values": [{"type": "E", "value": ")" + value + "\"}]}}");
   EXPECT_EQ(ev.exceptions[0].value.size(), 8192u);
   ParseOut(ev);
 }
@@ -268,6 +274,13 @@ TEST(NormalizeTest, WrongTypesAreIgnoredNotFatal) {
   EXPECT_TRUE(ev.fingerprint.empty());
   EXPECT_EQ(ev.release, "1.5");
   EXPECT_EQ(ev.title, "<unlabeled event>");
+  ParseOut(ev);
+}
+
+// Regression: Boost.JSON reads 1e400 as infinity and would write it back as "Infinity".
+TEST(NormalizeTest, NonFiniteNumbersStayValidJson) {
+  auto ev = MustNormalize(R"({"extra": {"a": 1e400, "b": 0e315}, "timestamp": 0e315})");
+  EXPECT_EQ(ev.extra_json, R"({"a":null,"b":null})");
   ParseOut(ev);
 }
 

@@ -72,14 +72,16 @@ TEST(SdkFixturesTest, SentryNodeExpressError) {
 
   Grouping g = ComputeGrouping(ev);
   EXPECT_EQ(g.method, "stacktrace");
-  EXPECT_EQ(g.components, (std::vector<std::string>{"type:TypeError", "frame:routes:users getProfile",
-                                                    "frame:services:format formatEmail"}));
+  EXPECT_EQ(g.components,
+            (std::vector<std::string>{"type:TypeError", "frame:routes:users getProfile",
+                                      "frame:services:format formatEmail"}));
 }
 
 TEST(SdkFixturesTest, SentryBrowserUnhandledRejection) {
   NormalizedEvent ev = MustNormalize(ReadTestdata("browser_error.json"));
   EXPECT_EQ(ev.platform, "javascript");
-  EXPECT_EQ(ev.title, "Error: Checkout failed for cart 8812: payment provider timeout after 30000ms");
+  EXPECT_EQ(ev.title,
+            "Error: Checkout failed for cart 8812: payment provider timeout after 30000ms");
   EXPECT_EQ(ev.culprit, "async submitPayment(https://shop.example.com/assets/index-4f3a2b1c.js)");
   EXPECT_EQ(ev.user.ip_address, "198.51.100.7");
   EXPECT_EQ(ev.breadcrumbs.size(), 3u);

@@ -72,11 +72,11 @@ class Writer {
 // How much detail to keep; each level drops more than the one before.
 enum Detail {
   kFull = 0,
-  kNoFrameContext = 1,   // drop frame vars and pre/post context
-  kNoCrumbData = 2,      // drop breadcrumb data
-  kNoCrumbs = 3,         // drop breadcrumbs, extra, contexts, request headers and data
-  kFewFrames = 4,        // keep the last 3 exceptions and their last 10 frames
-  kIdentityOnly = 5,     // event_id, timestamps, level, platform, title, culprit
+  kNoFrameContext = 1,  // drop frame vars and pre/post context
+  kNoCrumbData = 2,     // drop breadcrumb data
+  kNoCrumbs = 3,        // drop breadcrumbs, extra, contexts, request headers and data
+  kFewFrames = 4,       // keep the last 3 exceptions and their last 10 frames
+  kIdentityOnly = 5,    // event_id, timestamps, level, platform, title, culprit
 };
 
 void WriteLines(Writer& w, std::string_view key, const std::vector<std::string>& lines) {

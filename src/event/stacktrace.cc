@@ -1,8 +1,8 @@
 #include "event/stacktrace.h"
 
+#include <cstdint>
 #include <string>
 
-#include "base/strings.h"
 #include "event/json_util.h"
 
 namespace ferry::event::internal {

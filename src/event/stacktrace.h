@@ -1,10 +1,9 @@
 // Internal: reading stack traces and frames out of event JSON.
 #pragma once
 
+#include <boost/json.hpp>
 #include <optional>
 #include <string_view>
-
-#include <boost/json.hpp>
 
 #include "event/event.h"
 #include "event/normalize.h"

@@ -1,12 +1,12 @@
 // Shared helpers for the event tests: fixtures from testdata/ and a fixed receive time.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <fstream>
 #include <sstream>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "event/normalize.h"
 

@@ -100,8 +100,8 @@ std::optional<TimePoint> ParseRfc3339(std::string_view s) {
   // Second 60 is a leap second; it is read as the last second of the minute.
   if (!ymd.ok() || hour > 23 || minute > 59 || second > 60) return std::nullopt;
   if (second == 60) second = 59;
-  sys_seconds whole = sys_days(ymd) + hours(hour) + minutes(minute) + seconds(second) -
-                     minutes(offset_minutes);
+  sys_seconds whole =
+      sys_days(ymd) + hours(hour) + minutes(minute) + seconds(second) - minutes(offset_minutes);
   auto epoch = whole.time_since_epoch().count();
   if (epoch > kMaxEpochSeconds || epoch < -kMaxEpochSeconds) {
     return FromEpochSeconds(static_cast<double>(epoch));

@@ -1,12 +1,11 @@
 // Event timestamps: parsing the forms SDKs send, and Relay's clock-drift rules.
 #pragma once
 
+#include <boost/json.hpp>
 #include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <boost/json.hpp>
 
 namespace ferry::event {
 

@@ -3,10 +3,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -16,6 +18,12 @@
 #include "server/endpoints.h"
 #include "server/metrics.h"
 #include "server/tunnel.h"
+#include "server/ingest.h"
+#include "server/key_cache.h"
+#include "server/store_setup.h"
+#include "store/event_writer.h"
+#include "store/retention.h"
+#include "web/api.h"
 
 namespace ferry::server {
 
@@ -31,15 +39,26 @@ std::string UrlHost(const asio::ip::tcp::endpoint& endpoint) {
 }
 
 // What a new user needs to point an SDK at this server.
-void PrintBanner(const config::Config& config, const std::string& listening) {
+void PrintBanner(const config::Config& config, const std::string& listening,
+                 const std::optional<store::Project>& project) {
   std::printf("ferry listening on http://%s\n", listening.c_str());
+  if (config.store.enabled) {
+    std::printf("  store: %s (%s)\n", config.store.sqlite_path.c_str(),
+                config.store.backend.c_str());
+    std::printf("  API: %s/api/0/  (create a token: ferry createuser, then ferry token create)\n",
+                config.server.public_url.c_str());
+    if (project && !project->keys.empty()) {
+      std::printf("  project \"%s\" DSN: %s\n", project->slug.c_str(),
+                  DsnFor(config.server.public_url, project->keys.front()).c_str());
+    }
+  }
   if (config.tunnel.enabled && !config.tunnel.paths.empty()) {
     std::string path = config.tunnel.paths.front();
     if (!path.empty() && path.back() == '*') path.pop_back();
     if (path.empty()) path = "/";
     std::printf("  tunnel URL: %s%s  (the SDKs' `tunnel` option)\n",
                 config.server.public_url.c_str(), path.c_str());
-    if (config.tunnel.allowed_hosts.empty()) {
+    if (config.tunnel.allowed_hosts.empty() && !config.store.enabled) {
       std::printf(
           "  no upstream yet: list your Sentry host in tunnel.allowed_hosts and map old DSNs "
           "in tunnel.remap (see README.md)\n");
@@ -90,13 +109,42 @@ base::Status Serve(const config::Config& config) {
   }
 
   Metrics metrics;
+  // The built-in store: SQL runs only on the writer thread, the retention thread and the
+  // worker pool, never on the I/O threads.
+  std::unique_ptr<store::Store> store;
+  std::optional<store::Project> default_project;
+  if (effective.store.enabled) {
+    auto opened = OpenConfiguredStore(effective);
+    if (!opened.ok()) return opened.status();
+    store = std::move(*opened);
+    auto made = EnsureDefaultProject(*store);
+    if (!made.ok()) return made.status();
+    default_project = std::move(*made);
+  }
+  asio::thread_pool workers(2);
+  std::unique_ptr<KeyCache> keys;
+  std::unique_ptr<store::EventWriter> writer;
+  std::unique_ptr<store::RetentionSweeper> sweeper;
+  std::unique_ptr<Ingest> ingest;
+  std::unique_ptr<web::Api> api;
+  if (store) {
+    keys = std::make_unique<KeyCache>(*store);
+    FERRY_RETURN_IF_ERROR(keys->Reload());
+    writer = std::make_unique<store::EventWriter>(*store);
+    sweeper = std::make_unique<store::RetentionSweeper>(*store, base::RealClock(),
+                                                         effective.store.retention_days);
+    sweeper->Start();
+    ingest = std::make_unique<Ingest>(effective, *keys, *writer, metrics, workers);
+    api = std::make_unique<web::Api>(effective, *store, workers);
+  }
+
   std::unique_ptr<Tunnel> tunnel;
   if (effective.tunnel.enabled) {
-    auto created = Tunnel::Create(effective, client, metrics);
+    auto created = Tunnel::Create(effective, client, metrics, ingest.get());
     if (!created.ok()) return created.status();
     tunnel = std::move(*created);
   }
-  Endpoints endpoints(effective, tunnel.get(), metrics);
+  Endpoints endpoints(effective, tunnel.get(), ingest.get(), api.get(), metrics);
   metrics.AddGauge("ferry_http_connections_active", "Open client connections.",
                    [&server] { return static_cast<double>(server.active_connections()); });
   metrics.AddGauge("ferry_upstream_connections_opened", "Upstream connections opened so far.",
@@ -142,12 +190,17 @@ base::Status Serve(const config::Config& config) {
   server.Start(endpoints);
   base::Log(base::LogLevel::kInfo, "started",
             {{"listen", listening}, {"threads", threads}, {"config", config.source}});
-  PrintBanner(effective, listening);
+  PrintBanner(effective, listening, default_project);
 
   std::vector<std::thread> pool;
   for (int i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
   ioc.run();
   for (auto& t : pool) t.join();
+  // Every request was answered; what the writer still holds was answered 200 and is stored
+  // before the process ends.
+  workers.join();
+  if (sweeper) sweeper->Stop();
+  if (writer) writer->Stop();
   base::Log(base::LogLevel::kInfo, "stopped");
   return base::Status::Ok();
 }

@@ -12,16 +12,22 @@ namespace {
 constexpr std::string_view kLive = "/api/relay/healthcheck/live/";
 constexpr std::string_view kReady = "/api/relay/healthcheck/ready/";
 
-// /api/<digits>/envelope/ or /api/<digits>/store/ (the built-in store's ingest endpoints).
-bool IsIngestPath(std::string_view path) {
+// /api/<digits>/envelope/ or /api/<digits>/store/ (the built-in store's ingest endpoints):
+// the project id, or 0 when `path` is not one. `*legacy` tells /store/.
+int64_t IngestProject(std::string_view path, bool* legacy) {
   constexpr std::string_view kPrefix = "/api/";
-  if (path.substr(0, kPrefix.size()) != kPrefix) return false;
+  if (path.substr(0, kPrefix.size()) != kPrefix) return 0;
   path.remove_prefix(kPrefix.size());
+  int64_t id = 0;
   size_t digits = 0;
-  while (digits < path.size() && path[digits] >= '0' && path[digits] <= '9') ++digits;
-  if (digits == 0) return false;
+  while (digits < path.size() && digits < 18 && path[digits] >= '0' && path[digits] <= '9') {
+    id = id * 10 + (path[digits++] - '0');
+  }
+  if (digits == 0) return 0;
   path.remove_prefix(digits);
-  return path == "/envelope/" || path == "/store/" || path == "/envelope" || path == "/store";
+  *legacy = path == "/store/" || path == "/store";
+  if (*legacy || path == "/envelope/" || path == "/envelope") return id;
+  return 0;
 }
 
 http::Response MethodNotAllowed(std::string_view allow) {
@@ -39,8 +45,14 @@ http::Response Json(bhttp::status status, std::string body) {
 
 }  // namespace
 
-Endpoints::Endpoints(const config::Config& config, Tunnel* tunnel, Metrics& metrics)
-    : config_(config), tunnel_(tunnel), metrics_(metrics), cors_(config.tunnel.allowed_origins) {}
+Endpoints::Endpoints(const config::Config& config, Tunnel* tunnel, Ingest* ingest, web::Api* api,
+                     Metrics& metrics)
+    : config_(config),
+      tunnel_(tunnel),
+      ingest_(ingest),
+      api_(api),
+      metrics_(metrics),
+      cors_(config.tunnel.allowed_origins) {}
 
 bool Endpoints::IsTunnelPath(std::string_view path) const {
   if (!tunnel_) return false;
@@ -60,14 +72,22 @@ void Endpoints::Handle(http::IncomingRequest in, http::Respond respond) {
   std::string path(target.substr(0, target.find('?')));
   const bool is_get = method == bhttp::verb::get || method == bhttp::verb::head;
 
+  bool legacy = false;
+  const int64_t project_id = IngestProject(path, &legacy);
+  // The store's own endpoints win over a catch-all tunnel path ("/*"); without a store, a
+  // tunnel host forwards even /api/<id>/envelope/ posts, as the reference worker does.
   std::string route;
   if (path == kLive || path == kReady) {
     route = "health";
   } else if (path == "/metrics" && is_get) {
     route = "metrics";
+  } else if (api_ && web::Api::Matches(path)) {
+    route = "api";
+  } else if (ingest_ && project_id > 0) {
+    route = "ingest";
   } else if (IsTunnelPath(path)) {
     route = "tunnel";
-  } else if (IsIngestPath(path)) {
+  } else if (project_id > 0) {
     route = "ingest";
   } else if (path == "/metrics") {
     route = "metrics";
@@ -119,10 +139,21 @@ void Endpoints::Handle(http::IncomingRequest in, http::Respond respond) {
     }
     if (method != bhttp::verb::post) return finish(MethodNotAllowed("POST, OPTIONS"));
     if (route == "ingest") {
-      return finish(ErrorResponse(base::Unavailable(
-          "the built-in store is not available yet; send envelopes through the tunnel")));
+      if (!ingest_) {
+        return finish(ErrorResponse(
+            base::Unavailable("the built-in store is disabled (store.enabled: false)")));
+      }
+      return ingest_->Handle(project_id, legacy, std::move(in), http::Respond(std::move(finish)));
     }
     return tunnel_->Handle(std::move(in), http::Respond(std::move(finish)));
+  }
+  if (route == "api") {
+    if (method == bhttp::verb::options) {
+      auto res = cors_.Preflight(in.request[bhttp::field::origin]);
+      res.set(bhttp::field::access_control_allow_methods, "GET, PUT, OPTIONS");
+      return finish(std::move(res));
+    }
+    return api_->Handle(std::move(in), http::Respond(std::move(finish)));
   }
   finish(http::JsonError(bhttp::status::not_found, "no such endpoint: " + path));
 }

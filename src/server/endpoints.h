@@ -9,13 +9,17 @@
 #include "http/types.h"
 #include "server/cors.h"
 #include "server/metrics.h"
+#include "server/ingest.h"
 #include "server/tunnel.h"
+#include "web/api.h"
 
 namespace ferry::server {
 
 class Endpoints final : public http::Handler {
  public:
-  Endpoints(const config::Config& config, Tunnel* tunnel, Metrics& metrics);
+  // `tunnel`, `ingest` and `api` are null when their part is disabled.
+  Endpoints(const config::Config& config, Tunnel* tunnel, Ingest* ingest, web::Api* api,
+            Metrics& metrics);
 
   void Handle(http::IncomingRequest in, http::Respond respond) override;
   http::Response Reject(http::ReadFailure failure, std::string_view peer_ip) override;
@@ -26,7 +30,9 @@ class Endpoints final : public http::Handler {
   bool IsTunnelPath(std::string_view path) const;
 
   const config::Config& config_;
-  Tunnel* tunnel_;  // null when the tunnel is disabled
+  Tunnel* tunnel_;
+  Ingest* ingest_;
+  web::Api* api_;
   Metrics& metrics_;
   Cors cors_;
   std::atomic<bool> ready_{true};

@@ -57,6 +57,11 @@ void Metrics::CountRejected(std::string_view reason) {
   ++rejected_[std::string(reason)];
 }
 
+void Metrics::CountItem(std::string_view category, std::string_view outcome) {
+  std::lock_guard lock(mu_);
+  ++items_[{std::string(category), std::string(outcome)}];
+}
+
 void Metrics::AddGauge(std::string name, std::string help, std::function<double()> read) {
   std::lock_guard lock(mu_);
   gauges_.push_back({std::move(name), std::move(help), std::move(read)});
@@ -108,6 +113,12 @@ std::string Metrics::Render() const {
   line("# TYPE ferry_tunnel_rejected_total counter");
   for (const auto& [reason, n] : rejected_) {
     line(fmt::format("ferry_tunnel_rejected_total{{reason=\"{}\"}} {}", Escape(reason), n));
+  }
+  line("# HELP ferry_ingest_items_total Items offered to the built-in store, by outcome.");
+  line("# TYPE ferry_ingest_items_total counter");
+  for (const auto& [key, n] : items_) {
+    line(fmt::format("ferry_ingest_items_total{{category=\"{}\",outcome=\"{}\"}} {}",
+                     Escape(key.first), Escape(key.second), n));
   }
   for (const auto& g : gauges_) {
     line(fmt::format("# HELP {} {}", g.name, g.help));

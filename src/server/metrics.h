@@ -23,6 +23,9 @@ class Metrics {
   // One envelope copy sent upstream; status is the upstream's, or 502/504 for failures.
   void CountForward(std::string_view upstream, unsigned status);
   void CountRejected(std::string_view reason);
+  // An item offered to the built-in store: category ("event", "transaction", ...) and outcome
+  // ("stored", "duplicate", "accepted", or why it was refused).
+  void CountItem(std::string_view category, std::string_view outcome);
   // A value read when rendering (e.g. open connections).
   void AddGauge(std::string name, std::string help, std::function<double()> read);
 
@@ -44,6 +47,7 @@ class Metrics {
   std::map<std::string, Histogram> latency_;                        // by route
   std::map<std::pair<std::string, unsigned>, uint64_t> forwarded_;  // (upstream, status)
   std::map<std::string, uint64_t> rejected_;                        // by reason
+  std::map<std::pair<std::string, std::string>, uint64_t> items_;  // (category, outcome)
   uint64_t bytes_in_ = 0;
   uint64_t bytes_out_ = 0;
   std::vector<Gauge> gauges_;

@@ -78,7 +78,7 @@ base::Result<forward::Endpoint> ParseBaseUrl(std::string_view text) {
 
 base::Result<std::unique_ptr<Tunnel>> Tunnel::Create(const config::Config& config,
                                                      forward::UpstreamClient& client,
-                                                     Metrics& metrics) {
+                                                     Metrics& metrics, LocalStore* local) {
   auto remap = RemapTable::Build(config.tunnel.remap);
   if (!remap.ok()) return remap.status();
   auto own = ParseBaseUrl(config.server.public_url);
@@ -102,18 +102,19 @@ base::Result<std::unique_ptr<Tunnel>> Tunnel::Create(const config::Config& confi
                                              std::chrono::milliseconds(up.connect_timeout_ms)});
   }
   return std::unique_ptr<Tunnel>(new Tunnel(config, std::move(*remap), std::move(allow),
-                                            std::move(overrides), client, metrics));
+                                            std::move(overrides), client, metrics, local));
 }
 
 Tunnel::Tunnel(const config::Config& config, RemapTable remap, Allowlist allow,
                std::map<std::string, UpstreamOverride> overrides, forward::UpstreamClient& client,
-               Metrics& metrics)
+               Metrics& metrics, LocalStore* local)
     : config_(config),
       remap_(std::move(remap)),
       allow_(std::move(allow)),
       overrides_(std::move(overrides)),
       client_(client),
-      metrics_(metrics) {}
+      metrics_(metrics),
+      local_(local) {}
 
 forward::Endpoint Tunnel::EndpointFor(const protocol::Dsn& dsn) const {
   auto it = overrides_.find(dsn.HostPort());
@@ -142,9 +143,9 @@ forward::Endpoint Tunnel::EndpointFor(const protocol::Dsn& dsn) const {
 
 base::Status Tunnel::Check(const protocol::Dsn& dsn) const {
   if (allow_.IsOwn(dsn)) {
+    if (local_) return base::Status::Ok();
     return base::Unavailable(
-        "the DSN names this server's built-in store, which is not available "
-        "yet; point tunnel.remap at an upstream Sentry");
+        "the DSN names this server's built-in store, which is disabled (store.enabled)");
   }
   if (!allow_.AllowsHost(dsn)) {
     return base::PermissionDenied("DSN host \"" + dsn.HostPort() +
@@ -204,6 +205,9 @@ base::Result<std::vector<Delivery>> Tunnel::Prepare(http::IncomingRequest& in) c
     const protocol::Dsn& dsn = *targets[i];
     Delivery d;
     d.upstream = dsn.HostPort();
+    d.local = allow_.IsOwn(dsn);
+    d.dsn = dsn;
+    d.client_ip = client_ip;
     d.endpoint = EndpointFor(dsn);
     d.request.target = dsn.path + "/api/" + dsn.project_id + "/envelope/";
     d.request.host_header = dsn.HostPort();
@@ -241,6 +245,14 @@ void Tunnel::Handle(http::IncomingRequest in, http::Respond respond) {
     // Only the first target answers the client; the other copies complete on their own.
     std::optional<http::Respond> reply;
     if (i == 0) reply = respond;
+    if (d.local) {
+      local_->Deliver(d.dsn, d.request.body, d.client_ip,
+                      http::Respond([this, reply](http::Response res) {
+                        metrics_.CountForward("local", res.result_int());
+                        if (reply) (*reply)(std::move(res));
+                      }));
+      continue;
+    }
     client_.Send(d.endpoint, std::move(d.request),
                  [this, upstream = d.upstream, reply](base::Result<forward::UpstreamResponse> r) {
                    if (!r.ok()) {

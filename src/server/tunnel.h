@@ -25,16 +25,30 @@ namespace ferry::server {
 // One copy of an envelope on its way to one target.
 struct Delivery {
   std::string upstream;  // label for metrics and logs: the DSN's host[:port]
+  bool local = false;    // for this server's own store: no HTTP hop
+  protocol::Dsn dsn;     // the target DSN
+  std::string client_ip;
   forward::Endpoint endpoint;
   forward::OutgoingRequest request;
+};
+
+// This server's own store, as the tunnel sees it (implemented by server::Ingest).
+class LocalStore {
+ public:
+  virtual ~LocalStore() = default;
+  // `envelope` is decoded and its header already names `dsn`.
+  virtual void Deliver(const protocol::Dsn& dsn, std::shared_ptr<const std::string> envelope,
+                       std::string client_ip, http::Respond respond) = 0;
 };
 
 class Tunnel {
  public:
   // Errors: a bad `upstreams` entry or remap target, naming the key.
+  // `local` may be null when the built-in store is disabled.
   static base::Result<std::unique_ptr<Tunnel>> Create(const config::Config& config,
                                                       forward::UpstreamClient& client,
-                                                      Metrics& metrics);
+                                                      Metrics& metrics,
+                                                      LocalStore* local = nullptr);
 
   void Handle(http::IncomingRequest in, http::Respond respond);
 
@@ -51,7 +65,7 @@ class Tunnel {
 
   Tunnel(const config::Config& config, RemapTable remap, Allowlist allow,
          std::map<std::string, UpstreamOverride> overrides, forward::UpstreamClient& client,
-         Metrics& metrics);
+         Metrics& metrics, LocalStore* local);
 
   forward::Endpoint EndpointFor(const protocol::Dsn& dsn) const;
   base::Status Check(const protocol::Dsn& dsn) const;
@@ -62,6 +76,7 @@ class Tunnel {
   const std::map<std::string, UpstreamOverride> overrides_;
   forward::UpstreamClient& client_;
   Metrics& metrics_;
+  LocalStore* local_;
 };
 
 // "https://host[:port]" parsed; ports default by scheme. Errors name the text.

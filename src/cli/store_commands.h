@@ -1,0 +1,20 @@
+// The CLI commands that work on the built-in store (DESIGN.md §2.1). Each returns the process
+// exit code and prints a one-line reason on failure.
+#pragma once
+
+#include <string>
+
+#include "config/config.h"
+
+namespace ferry::cli {
+
+int ProjectCreate(const config::Config& config, const std::string& name,
+                  const std::string& platform);
+int ProjectList(const config::Config& config);
+int CreateUser(const config::Config& config, const std::string& email, bool password_stdin,
+               bool superuser);
+int TokenCreate(const config::Config& config, const std::string& email);
+int Backup(const config::Config& config, std::string output, bool config_only);
+int Restore(const config::Config& config, const std::string& file, bool force);
+
+}  // namespace ferry::cli

@@ -1,0 +1,269 @@
+#include "server/ingest.h"
+
+#include <boost/asio/post.hpp>
+
+#include <chrono>
+
+#include "base/log.h"
+#include "base/strings.h"
+#include "event/grouping.h"
+#include "protocol/auth.h"
+#include "protocol/decompress.h"
+#include "server/client_ip.h"
+#include "server/http_status.h"
+
+namespace ferry::server {
+
+namespace bhttp = http::bhttp;
+
+struct Ingest::Job {
+  int64_t project_id = 0;
+  bool legacy = false;
+  http::IncomingRequest in;
+  std::string client_ip;
+};
+
+namespace {
+
+int64_t ToMillis(std::chrono::system_clock::time_point tp) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(tp.time_since_epoch()).count();
+}
+
+http::Response IdResponse(std::string_view event_id) {
+  http::Response res{bhttp::status::ok, 11};
+  res.set(bhttp::field::content_type, "application/json");
+  res.body() = event_id.empty() ? "{}" : "{\"id\":" + base::JsonQuote(event_id) + "}";
+  return res;
+}
+
+// The item categories Sentry counts, for what the store accepts without keeping as events.
+std::string_view CountCategory(std::string_view type) {
+  if (type == "transaction") return "transaction";
+  if (type == "session" || type == "sessions") return "session";
+  if (type == "client_report") return "client_report";
+  if (type == "user_report" || type == "feedback") return "user_report";
+  if (type == "attachment") return "attachment";
+  return "dropped";
+}
+
+std::string FieldString(const std::vector<protocol::JsonField>& fields, std::string_view key) {
+  const auto* f = protocol::FindField(fields, key);
+  return f && f->kind == protocol::JsonKind::kString ? f->string_value : std::string();
+}
+
+store::EventRecord ToRecord(int64_t project_id, event::NormalizedEvent ev,
+                            const event::Grouping& grouping) {
+  store::EventRecord r;
+  r.project_id = project_id;
+  r.event_id = ev.event_id;
+  r.timestamp_ms = ToMillis(ev.timestamp);
+  r.received_ms = ToMillis(ev.received);
+  r.level = std::string(event::LevelName(ev.level));
+  r.platform = ev.platform;
+  r.release = ev.release;
+  r.environment = ev.environment;
+  r.message = ev.message;
+  r.title = ev.title;
+  r.culprit = ev.culprit;
+  r.grouping_hash = grouping.hash;
+  r.grouping_method = grouping.method;
+  r.grouping_components = grouping.components;
+  for (auto& kv : ev.tags) r.tags.emplace_back(std::move(kv.key), std::move(kv.value));
+  r.payload_json = std::move(ev.normalized_json);
+  return r;
+}
+
+}  // namespace
+
+Ingest::Ingest(const config::Config& config, KeyCache& keys, store::EventWriter& writer,
+               Metrics& metrics, boost::asio::thread_pool& workers)
+    : config_(config), keys_(keys), writer_(writer), metrics_(metrics), workers_(workers) {}
+
+void Ingest::Handle(int64_t project_id, bool legacy, http::IncomingRequest in,
+                    http::Respond respond) {
+  auto job = std::make_shared<Job>();
+  job->project_id = project_id;
+  job->legacy = legacy;
+  job->client_ip = ClientIp(in, config_.server.trusted_proxies);
+  job->in = std::move(in);
+  boost::asio::post(workers_, [this, job, respond] { Process(*job, respond); });
+}
+
+void Ingest::Deliver(const protocol::Dsn& dsn, std::shared_ptr<const std::string> envelope,
+                     std::string client_ip, http::Respond respond) {
+  boost::asio::post(workers_, [this, dsn, envelope, ip = std::move(client_ip), respond] {
+    auto key = keys_.Find(dsn.public_key);
+    if (!key || !key->key.enabled || std::to_string(key->project.id) != dsn.project_id) {
+      metrics_.CountItem("envelope", "unauthorized");
+      respond(ErrorResponse(base::PermissionDenied(
+          "the DSN names an unknown or disabled key of this server's store")));
+      return;
+    }
+    StoreEnvelope(*key, *envelope, ip, respond);
+  });
+}
+
+base::Result<KeyInfo> Ingest::Authenticate(const Job& job,
+                                           const protocol::EnvelopeHeader* header) {
+  // Every place a client may put its key; all that are present must agree.
+  std::vector<std::pair<std::string, std::string>> keys;  // (source, key)
+  const auto& req = job.in.request;
+  if (auto v = req["X-Sentry-Auth"]; !v.empty()) {
+    auto auth = protocol::ParseAuthHeader(v);
+    if (!auth.ok()) return base::Unauthenticated("invalid X-Sentry-Auth: " + auth.status().detail());
+    keys.emplace_back("X-Sentry-Auth", auth->sentry_key);
+  }
+  if (auto v = req[bhttp::field::authorization]; base::EqualsIgnoreCase(v.substr(0, 7), "sentry ")) {
+    auto auth = protocol::ParseAuthHeader(v);
+    if (!auth.ok()) return base::Unauthenticated("invalid Authorization: " + auth.status().detail());
+    keys.emplace_back("Authorization", auth->sentry_key);
+  }
+  std::string_view target = req.target();
+  if (auto q = target.find('?'); q != std::string_view::npos) {
+    if (auto auth = protocol::ParseAuthQuery(target.substr(q + 1))) {
+      keys.emplace_back("sentry_key", auth->sentry_key);
+    }
+  }
+  if (header) {
+    if (const auto* f = header->Find("dsn"); f && f->kind == protocol::JsonKind::kString) {
+      auto dsn = protocol::ParseDsn(f->string_value);
+      if (!dsn.ok()) return base::Unauthenticated("invalid envelope dsn: " + dsn.status().detail());
+      keys.emplace_back("envelope dsn", dsn->public_key);
+    }
+  }
+  if (keys.empty()) {
+    return base::Unauthenticated(
+        "missing authentication: send X-Sentry-Auth, sentry_key or an envelope dsn");
+  }
+  for (const auto& [source, key] : keys) {
+    if (key != keys.front().second) {
+      return base::Unauthenticated("conflicting authentication: " + keys.front().first + " and " +
+                                   source + " name different keys");
+    }
+  }
+  if (!keys_.FindProject(job.project_id)) {
+    return base::PermissionDenied("unknown project " + std::to_string(job.project_id));
+  }
+  auto info = keys_.Find(keys.front().second);
+  if (!info) {
+    return base::PermissionDenied("unknown project key " + base::MaskSecret(keys.front().second));
+  }
+  if (!info->key.enabled) return base::PermissionDenied("project key is disabled");
+  if (info->project.id != job.project_id) {
+    return base::PermissionDenied("the key does not belong to project " +
+                                  std::to_string(job.project_id));
+  }
+  return *info;
+}
+
+void Ingest::Process(Job& job, const http::Respond& respond) {
+  auto fail = [&](const base::Status& st) {
+    metrics_.CountItem(job.legacy ? "event" : "envelope", base::CodeName(st.code()));
+    respond(ErrorResponse(st));
+  };
+  auto& req = job.in.request;
+  const uint64_t max = config_.limits.max_envelope_bytes;
+  auto codings = protocol::ParseContentEncoding(req[bhttp::field::content_encoding]);
+  if (!codings.ok()) return fail(codings.status());
+  std::string body;
+  if (codings->empty()) {
+    body = std::move(req.body());
+  } else {
+    auto decoded = protocol::DecodeBody(*codings, req.body(), max);
+    if (!decoded.ok()) return fail(decoded.status());
+    body = std::move(*decoded);
+  }
+
+  if (job.legacy) {
+    auto key = Authenticate(job, nullptr);
+    if (!key.ok()) return fail(key.status());
+    return StoreEvent(*key, body, job.client_ip, {}, respond);
+  }
+  auto header = protocol::ParseEnvelopeHeader(body);
+  if (!header.ok()) return fail(header.status());
+  auto key = Authenticate(job, &*header);
+  if (!key.ok()) return fail(key.status());
+  StoreEnvelope(*key, body, job.client_ip, respond);
+}
+
+void Ingest::StoreEnvelope(const KeyInfo& key, std::string_view body,
+                           const std::string& client_ip, const http::Respond& respond) {
+  auto envelope = protocol::ParseEnvelope(body);
+  if (!envelope.ok()) {
+    metrics_.CountItem("envelope", "invalid");
+    return respond(ErrorResponse(envelope.status()));
+  }
+  const protocol::EnvelopeItem* event_item = nullptr;
+  std::vector<store::Attachment> attachments;
+  std::map<std::string, int64_t> counts;
+  for (const auto& item : envelope->items) {
+    if (item.type == "event" && event_item == nullptr) {
+      if (item.payload.size() > config_.limits.max_event_bytes) {
+        metrics_.CountItem("event", "too_large");
+        return respond(ErrorResponse(base::TooLarge(
+            "event exceeds " + std::to_string(config_.limits.max_event_bytes) +
+            " bytes (limits.max_event_bytes)")));
+      }
+      event_item = &item;
+    } else if (item.type == "attachment") {
+      attachments.push_back({FieldString(item.fields, "filename"),
+                             FieldString(item.fields, "content_type"),
+                             FieldString(item.fields, "attachment_type"),
+                             std::string(item.payload)});
+    } else {
+      ++counts[std::string(CountCategory(item.type))];
+    }
+  }
+  if (!event_item && !attachments.empty()) counts["attachment"] += attachments.size();
+  if (!counts.empty()) {
+    int64_t day = ToMillis(std::chrono::system_clock::now()) / 86400000;
+    std::vector<store::ItemCount> rows;
+    for (const auto& [category, n] : counts) {
+      rows.push_back({key.project.id, category, day, n});
+      metrics_.CountItem(category, "accepted");
+    }
+    writer_.SubmitCounts(std::move(rows));
+  }
+  if (!event_item) {
+    const auto* id = envelope->header.Find("event_id");
+    return respond(IdResponse(id && id->kind == protocol::JsonKind::kString ? id->string_value
+                                                                             : ""));
+  }
+  StoreEvent(key, event_item->payload, client_ip,
+             event_item ? std::move(attachments) : std::vector<store::Attachment>{}, respond);
+}
+
+void Ingest::StoreEvent(const KeyInfo& key, std::string_view json, const std::string& client_ip,
+                        std::vector<store::Attachment> attachments,
+                        const http::Respond& respond) {
+  event::NormalizeOptions options;
+  options.now = std::chrono::system_clock::now();
+  options.default_platform = key.project.platform.empty() ? "other" : key.project.platform;
+  options.client_ip = client_ip;
+  options.max_event_bytes = config_.limits.max_event_bytes;
+  auto normalized = event::Normalize(json, options);
+  if (!normalized.ok()) {
+    metrics_.CountItem("event", base::CodeName(normalized.status().code()));
+    auto st = normalized.status();
+    if (st.code() == base::Code::kInvalidArgument) {
+      st = base::InvalidArgument("invalid event: " + st.detail());
+    }
+    return respond(ErrorResponse(st));
+  }
+  auto grouping = event::ComputeGrouping(*normalized);
+  auto record = ToRecord(key.project.id, std::move(*normalized), grouping);
+  record.attachments = std::move(attachments);
+  std::string event_id = record.event_id;
+  writer_.Submit(std::move(record), [this, event_id, respond](base::Result<store::SaveResult> r) {
+    if (!r.ok()) {
+      metrics_.CountItem("event", "store_failed");
+      base::Log(base::LogLevel::kError, "cannot store event", {{"error", r.status().detail()}});
+      return respond(ErrorResponse(base::Unavailable("the store cannot take the event: " +
+                                                     r.status().detail())));
+    }
+    metrics_.CountItem("event", r->duplicate ? "duplicate" : "stored");
+    respond(IdResponse(event_id));
+  });
+}
+
+}  // namespace ferry::server

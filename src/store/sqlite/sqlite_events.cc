@@ -1,0 +1,489 @@
+// Ingest (SaveEvents, AddItemCounts), issue and event queries, and retention.
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <set>
+#include <variant>
+
+#include "store/sqlite/sqlite_store_impl.h"
+
+namespace ferry::store::sqlite {
+namespace {
+
+constexpr int64_t kMsPerDay = 86'400'000;
+constexpr int kMaxListLimit = 1000;
+constexpr int kDefaultListLimit = 100;
+
+int64_t DayOf(int64_t ms) { return ms >= 0 ? ms / kMsPerDay : -((-ms + kMsPerDay - 1) / kMsPerDay); }
+
+int ClampLimit(int limit) {
+  if (limit <= 0) return kDefaultListLimit;
+  return std::min(limit, kMaxListLimit);
+}
+
+std::string StringsToJson(const std::vector<std::string>& values) {
+  boost::json::array a;
+  for (const auto& v : values) a.emplace_back(v);
+  return boost::json::serialize(a);
+}
+
+std::string TagsToJson(const std::vector<std::pair<std::string, std::string>>& tags) {
+  boost::json::array a;
+  for (const auto& [k, v] : tags) a.push_back(boost::json::array{k, v});
+  return boost::json::serialize(a);
+}
+
+// The stored arrays were written by the functions above; anything else reads as empty.
+std::vector<std::string> JsonToStrings(const std::string& text) {
+  std::vector<std::string> out;
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(text, ec);
+  if (ec || !v.is_array()) return out;
+  for (const auto& item : v.get_array()) {
+    if (item.is_string()) out.emplace_back(item.get_string());
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> JsonToTags(const std::string& text) {
+  std::vector<std::pair<std::string, std::string>> out;
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(text, ec);
+  if (ec || !v.is_array()) return out;
+  for (const auto& item : v.get_array()) {
+    const auto* pair = item.if_array();
+    if (pair == nullptr || pair->size() != 2 || !(*pair)[0].is_string() ||
+        !(*pair)[1].is_string()) {
+      continue;
+    }
+    out.emplace_back(std::string((*pair)[0].get_string()), std::string((*pair)[1].get_string()));
+  }
+  return out;
+}
+
+constexpr char kIssueColumns[] =
+    "i.id, i.project_id, i.grouping_hash, i.title, i.culprit, i.level, i.platform, i.status, "
+    "i.first_seen_ms, i.last_seen_ms, i.count";
+
+Issue ReadIssue(const Statement& s) {
+  Issue issue;
+  issue.id = s.Int(0);
+  issue.project_id = s.Int(1);
+  issue.grouping_hash = s.Text(2);
+  issue.title = s.Text(3);
+  issue.culprit = s.Text(4);
+  issue.level = s.Text(5);
+  issue.platform = s.Text(6);
+  issue.status = ParseIssueStatus(s.Text(7)).value_or(IssueStatus::kUnresolved);
+  issue.first_seen_ms = s.Int(8);
+  issue.last_seen_ms = s.Int(9);
+  issue.count = s.Int(10);
+  return issue;
+}
+
+constexpr char kEventColumns[] =
+    "e.id, e.issue_id, e.project_id, e.event_id, e.timestamp_ms, e.received_ms, e.level, "
+    "e.platform, e.release, e.environment, e.message, e.title, e.culprit, e.grouping_hash, "
+    "e.grouping_method, e.grouping_components, e.tags, e.payload_json";
+
+// Returns the event's row id; fills `out`.
+int64_t ReadEvent(const Statement& s, StoredEvent& out) {
+  out.issue_id = s.Int(1);
+  EventRecord& r = out.record;
+  r.project_id = s.Int(2);
+  r.event_id = s.Text(3);
+  r.timestamp_ms = s.Int(4);
+  r.received_ms = s.Int(5);
+  r.level = s.Text(6);
+  r.platform = s.Text(7);
+  r.release = s.Text(8);
+  r.environment = s.Text(9);
+  r.message = s.Text(10);
+  r.title = s.Text(11);
+  r.culprit = s.Text(12);
+  r.grouping_hash = s.Text(13);
+  r.grouping_method = s.Text(14);
+  r.grouping_components = JsonToStrings(s.Text(15));
+  r.tags = JsonToTags(s.Text(16));
+  r.payload_json = s.Text(17);
+  return s.Int(0);
+}
+
+base::Result<std::vector<Attachment>> ReadAttachments(Connection& conn, int64_t event_row,
+                                                      bool with_data) {
+  auto stmt = conn.Prepare(std::string("SELECT filename, content_type, attachment_type, size") +
+                           (with_data ? ", data" : "") +
+                           " FROM attachments WHERE event_row = ?1 ORDER BY id");
+  if (!stmt.ok()) return stmt.status();
+  stmt->BindAll(event_row);
+  std::vector<Attachment> out;
+  while (true) {
+    auto row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    Attachment a{stmt->Text(0), stmt->Text(1), stmt->Text(2), with_data ? stmt->Blob(4) : "",
+                 stmt->Int(3)};
+    out.push_back(std::move(a));
+  }
+}
+
+// Collects a query's rows as StoredEvents with attachment metadata.
+base::Result<std::vector<StoredEvent>> ReadEvents(Connection& conn, Statement& stmt) {
+  std::vector<std::pair<int64_t, StoredEvent>> rows;
+  while (true) {
+    auto row = stmt.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    StoredEvent e;
+    int64_t id = ReadEvent(stmt, e);
+    rows.emplace_back(id, std::move(e));
+  }
+  std::vector<StoredEvent> out;
+  for (auto& [id, e] : rows) {
+    auto attachments = ReadAttachments(conn, id, /*with_data=*/false);
+    if (!attachments.ok()) return attachments.status();
+    e.record.attachments = std::move(attachments).value();
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+// `text` as a LIKE pattern matching it anywhere, with the wildcards in it taken literally.
+std::string ContainsPattern(const std::string& text) {
+  std::string p = "%";
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '\\') p += '\\';
+    p += c;
+  }
+  p += '%';
+  return p;
+}
+
+}  // namespace
+
+base::Result<std::vector<SaveResult>> SqliteStore::SaveEvents(
+    const std::vector<EventRecord>& batch) {
+  std::vector<SaveResult> results;
+  if (batch.empty()) return results;
+  results.reserve(batch.size());
+  std::lock_guard lock(write_mu_);
+  auto tx = Transaction::Begin(*writer_, Transaction::Mode::kWrite);
+  if (!tx.ok()) return tx.status();
+  for (const EventRecord& record : batch) {
+    auto result = SaveOne(record);
+    if (!result.ok()) return result.status();
+    results.push_back(*result);
+  }
+  FERRY_RETURN_IF_ERROR((*tx)->Commit());
+  return results;
+}
+
+base::Result<SaveResult> SqliteStore::SaveOne(const EventRecord& r) {
+  Connection& c = *writer_;
+  SaveResult result;
+  {
+    auto dup = c.Prepare("SELECT issue_id FROM events WHERE project_id = ?1 AND event_id = ?2");
+    if (!dup.ok()) return dup.status();
+    dup->BindAll(r.project_id, r.event_id);
+    auto row = dup->Step();
+    if (!row.ok()) return row.status();
+    if (*row) {
+      result.issue_id = dup->Int(0);
+      result.duplicate = true;
+      return result;
+    }
+  }
+  struct Existing {
+    int64_t id;
+    IssueStatus status;
+    int64_t last_seen_ms;
+  };
+  std::optional<Existing> existing;
+  {
+    auto find = c.Prepare(
+        "SELECT id, status, last_seen_ms FROM issues WHERE project_id = ?1 AND grouping_hash = ?2");
+    if (!find.ok()) return find.status();
+    find->BindAll(r.project_id, r.grouping_hash);
+    auto row = find->Step();
+    if (!row.ok()) return row.status();
+    if (*row) {
+      existing = Existing{find->Int(0),
+                          ParseIssueStatus(find->Text(1)).value_or(IssueStatus::kUnresolved),
+                          find->Int(2)};
+    }
+  }
+  if (!existing) {
+    auto insert = c.Prepare(
+        "INSERT INTO issues (project_id, grouping_hash, title, culprit, level, platform, "
+        "status, first_seen_ms, last_seen_ms, count) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'unresolved', ?7, ?7, 1)");
+    if (!insert.ok()) return insert.status();
+    insert->BindAll(r.project_id, r.grouping_hash, r.title, r.culprit, r.level, r.platform,
+                    r.timestamp_ms);
+    FERRY_RETURN_IF_ERROR(insert->Run());
+    result.issue_id = c.LastInsertId();
+    result.new_issue = true;
+  } else {
+    result.issue_id = existing->id;
+    IssueStatus status = existing->status;
+    if (status == IssueStatus::kResolved) {
+      status = IssueStatus::kUnresolved;
+      result.regressed = true;
+    }
+    // An event that arrives late (older than the issue's last one) counts, but the issue keeps
+    // describing its latest event.
+    bool latest = r.timestamp_ms >= existing->last_seen_ms;
+    auto update = c.Prepare(
+        "UPDATE issues SET count = count + 1, status = ?2, "
+        "first_seen_ms = min(first_seen_ms, ?3), last_seen_ms = max(last_seen_ms, ?3), "
+        "title = CASE WHEN ?4 THEN ?5 ELSE title END, "
+        "culprit = CASE WHEN ?4 THEN ?6 ELSE culprit END, "
+        "level = CASE WHEN ?4 THEN ?7 ELSE level END WHERE id = ?1");
+    if (!update.ok()) return update.status();
+    update->BindAll(result.issue_id, std::string(IssueStatusName(status)), r.timestamp_ms,
+                    latest ? 1 : 0, r.title, r.culprit, r.level);
+    FERRY_RETURN_IF_ERROR(update->Run());
+  }
+  auto insert = c.Prepare(
+      "INSERT INTO events (project_id, issue_id, event_id, timestamp_ms, received_ms, level, "
+      "platform, release, environment, message, title, culprit, grouping_hash, "
+      "grouping_method, grouping_components, tags, payload_json) VALUES "
+      "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)");
+  if (!insert.ok()) return insert.status();
+  insert->BindAll(r.project_id, result.issue_id, r.event_id, r.timestamp_ms, r.received_ms,
+                  r.level, r.platform, r.release, r.environment, r.message, r.title, r.culprit,
+                  r.grouping_hash, r.grouping_method, StringsToJson(r.grouping_components),
+                  TagsToJson(r.tags), r.payload_json);
+  FERRY_RETURN_IF_ERROR(insert->Run());
+  int64_t event_row = c.LastInsertId();
+  for (const Attachment& a : r.attachments) {
+    auto att = c.Prepare(
+        "INSERT INTO attachments (event_row, filename, content_type, attachment_type, size, "
+        "data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    if (!att.ok()) return att.status();
+    att->BindAll(event_row, a.filename, a.content_type, a.attachment_type,
+                 static_cast<int64_t>(a.data.size()));
+    att->BindBlob(6, a.data);
+    FERRY_RETURN_IF_ERROR(att->Run());
+  }
+  auto day = c.Prepare(
+      "INSERT INTO issue_days (issue_id, day, count) VALUES (?1, ?2, 1) "
+      "ON CONFLICT (issue_id, day) DO UPDATE SET count = count + 1");
+  if (!day.ok()) return day.status();
+  day->BindAll(result.issue_id, DayOf(r.timestamp_ms));
+  FERRY_RETURN_IF_ERROR(day->Run());
+  return result;
+}
+
+base::Status SqliteStore::AddItemCounts(const std::vector<ItemCount>& counts) {
+  if (counts.empty()) return base::Status::Ok();
+  std::lock_guard lock(write_mu_);
+  auto tx = Transaction::Begin(*writer_, Transaction::Mode::kWrite);
+  if (!tx.ok()) return tx.status();
+  for (const ItemCount& ic : counts) {
+    auto stmt = writer_->Prepare(
+        "INSERT INTO item_counts (project_id, category, day, count) VALUES (?1, ?2, ?3, ?4) "
+        "ON CONFLICT (project_id, category, day) DO UPDATE SET count = count + excluded.count");
+    if (!stmt.ok()) return stmt.status();
+    stmt->BindAll(ic.project_id, ic.category, ic.day, ic.count);
+    FERRY_RETURN_IF_ERROR(stmt->Run());
+  }
+  return (*tx)->Commit();
+}
+
+base::Result<std::vector<Issue>> SqliteStore::ListIssues(const IssueQuery& q) {
+  // The SQL text varies only with which filters are set, so the statement cache holds at most
+  // one statement per combination.
+  std::vector<std::variant<int64_t, std::string>> args{q.project_id};
+  auto arg = [&args](std::variant<int64_t, std::string> v) {
+    args.push_back(std::move(v));
+    return "?" + std::to_string(args.size());
+  };
+  std::string sql = std::string("SELECT ") + kIssueColumns + " FROM issues i WHERE i.project_id = ?1";
+  if (q.status) sql += " AND i.status = " + arg(std::string(IssueStatusName(*q.status)));
+  if (!q.level.empty()) sql += " AND i.level = " + arg(q.level);
+  if (q.since_ms > 0) sql += " AND i.last_seen_ms >= " + arg(q.since_ms);
+  if (!q.environment.empty()) {
+    sql += " AND EXISTS (SELECT 1 FROM events e WHERE e.issue_id = i.id AND e.environment = " +
+           arg(q.environment) + ")";
+  }
+  if (!q.release.empty()) {
+    sql += " AND EXISTS (SELECT 1 FROM events e WHERE e.issue_id = i.id AND e.release = " +
+           arg(q.release) + ")";
+  }
+  if (!q.text.empty()) {
+    // LIKE folds ASCII case only; non-ASCII text matches case-sensitively.
+    std::string p = arg(ContainsPattern(q.text));
+    sql += " AND (i.title LIKE " + p + " ESCAPE '\\' OR i.culprit LIKE " + p +
+           " ESCAPE '\\' OR EXISTS (SELECT 1 FROM events e WHERE e.issue_id = i.id AND "
+           "e.message LIKE " + p + " ESCAPE '\\'))";
+  }
+  sql += " ORDER BY i.last_seen_ms DESC, i.id DESC LIMIT " + arg(int64_t{ClampLimit(q.limit)}) +
+         " OFFSET " + arg(std::max<int64_t>(0, q.offset));
+
+  auto conn = readers_.Acquire();
+  if (!conn.ok()) return conn.status();
+  auto stmt = (*conn)->Prepare(sql);
+  if (!stmt.ok()) return stmt.status();
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::visit([&](const auto& v) { stmt->Bind(static_cast<int>(i + 1), v); }, args[i]);
+  }
+  std::vector<Issue> issues;
+  while (true) {
+    auto row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return issues;
+    issues.push_back(ReadIssue(*stmt));
+  }
+}
+
+base::Result<std::optional<Issue>> SqliteStore::FindIssue(int64_t id) {
+  auto conn = readers_.Acquire();
+  if (!conn.ok()) return conn.status();
+  auto stmt = (*conn)->Prepare(std::string("SELECT ") + kIssueColumns +
+                               " FROM issues i WHERE i.id = ?1");
+  if (!stmt.ok()) return stmt.status();
+  stmt->BindAll(id);
+  auto row = stmt->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return std::optional<Issue>();
+  return std::optional<Issue>(ReadIssue(*stmt));
+}
+
+base::Status SqliteStore::SetIssueStatus(int64_t id, IssueStatus status) {
+  std::lock_guard lock(write_mu_);
+  auto stmt = writer_->Prepare("UPDATE issues SET status = ?2 WHERE id = ?1");
+  if (!stmt.ok()) return stmt.status();
+  stmt->BindAll(id, std::string(IssueStatusName(status)));
+  FERRY_RETURN_IF_ERROR(stmt->Run());
+  if (writer_->Changes() == 0) return base::NotFound("issue " + std::to_string(id) + " not found");
+  return base::Status::Ok();
+}
+
+base::Result<std::vector<StoredEvent>> SqliteStore::ListIssueEvents(int64_t issue_id, int limit,
+                                                                    int64_t offset) {
+  auto conn = readers_.Acquire();
+  if (!conn.ok()) return conn.status();
+  auto tx = Transaction::Begin(**conn, Transaction::Mode::kRead);
+  if (!tx.ok()) return tx.status();
+  auto stmt = (*conn)->Prepare(std::string("SELECT ") + kEventColumns +
+                               " FROM events e WHERE e.issue_id = ?1 "
+                               "ORDER BY e.timestamp_ms DESC, e.id DESC LIMIT ?2 OFFSET ?3");
+  if (!stmt.ok()) return stmt.status();
+  stmt->BindAll(issue_id, ClampLimit(limit), std::max<int64_t>(0, offset));
+  return ReadEvents(**conn, *stmt);
+}
+
+base::Result<std::optional<StoredEvent>> SqliteStore::FindEvent(int64_t project_id,
+                                                                const std::string& event_id) {
+  auto conn = readers_.Acquire();
+  if (!conn.ok()) return conn.status();
+  auto tx = Transaction::Begin(**conn, Transaction::Mode::kRead);
+  if (!tx.ok()) return tx.status();
+  auto stmt = (*conn)->Prepare(std::string("SELECT ") + kEventColumns +
+                               " FROM events e WHERE e.project_id = ?1 AND e.event_id = ?2");
+  if (!stmt.ok()) return stmt.status();
+  stmt->BindAll(project_id, event_id);
+  auto events = ReadEvents(**conn, *stmt);
+  if (!events.ok()) return events.status();
+  if (events->empty()) return std::optional<StoredEvent>();
+  return std::optional<StoredEvent>(std::move(events->front()));
+}
+
+base::Result<std::vector<Attachment>> SqliteStore::ListAttachments(int64_t project_id,
+                                                                   const std::string& event_id) {
+  auto conn = readers_.Acquire();
+  if (!conn.ok()) return conn.status();
+  auto tx = Transaction::Begin(**conn, Transaction::Mode::kRead);
+  if (!tx.ok()) return tx.status();
+  auto stmt = (*conn)->Prepare("SELECT id FROM events WHERE project_id = ?1 AND event_id = ?2");
+  if (!stmt.ok()) return stmt.status();
+  stmt->BindAll(project_id, event_id);
+  auto row = stmt->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return std::vector<Attachment>();
+  return ReadAttachments(**conn, stmt->Int(0), /*with_data=*/true);
+}
+
+base::Result<std::vector<std::pair<int64_t, int64_t>>> SqliteStore::IssueDailyCounts(
+    int64_t issue_id, int64_t since_day) {
+  auto conn = readers_.Acquire();
+  if (!conn.ok()) return conn.status();
+  auto stmt = (*conn)->Prepare(
+      "SELECT day, count FROM issue_days WHERE issue_id = ?1 AND day >= ?2 ORDER BY day");
+  if (!stmt.ok()) return stmt.status();
+  stmt->BindAll(issue_id, since_day);
+  std::vector<std::pair<int64_t, int64_t>> out;
+  while (true) {
+    auto row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    out.emplace_back(stmt->Int(0), stmt->Int(1));
+  }
+}
+
+base::Result<std::vector<ItemCount>> SqliteStore::ListItemCounts(int64_t project_id) {
+  auto conn = readers_.Acquire();
+  if (!conn.ok()) return conn.status();
+  auto stmt = (*conn)->Prepare(
+      "SELECT project_id, category, day, count FROM item_counts WHERE project_id = ?1 "
+      "ORDER BY day, category");
+  if (!stmt.ok()) return stmt.status();
+  stmt->BindAll(project_id);
+  std::vector<ItemCount> out;
+  while (true) {
+    auto row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    out.push_back(ItemCount{stmt->Int(0), stmt->Text(1), stmt->Int(2), stmt->Int(3)});
+  }
+}
+
+base::Result<int64_t> SqliteStore::DeleteEventsBefore(int64_t cutoff_ms, int batch) {
+  std::lock_guard lock(write_mu_);
+  auto tx = Transaction::Begin(*writer_, Transaction::Mode::kWrite);
+  if (!tx.ok()) return tx.status();
+  std::vector<int64_t> rows;
+  std::set<int64_t> issues;
+  {
+    auto old = writer_->Prepare(
+        "SELECT id, issue_id FROM events WHERE received_ms < ?1 ORDER BY received_ms LIMIT ?2");
+    if (!old.ok()) return old.status();
+    old->BindAll(cutoff_ms, std::max(1, batch));
+    while (true) {
+      auto row = old->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      rows.push_back(old->Int(0));
+      issues.insert(old->Int(1));
+    }
+  }
+  for (int64_t row : rows) {
+    for (const char* sql : {"DELETE FROM attachments WHERE event_row = ?1",
+                            "DELETE FROM events WHERE id = ?1"}) {
+      auto stmt = writer_->Prepare(sql);
+      if (!stmt.ok()) return stmt.status();
+      stmt->BindAll(row);
+      FERRY_RETURN_IF_ERROR(stmt->Run());
+    }
+  }
+  for (int64_t issue : issues) {
+    auto left = writer_->Prepare("SELECT EXISTS (SELECT 1 FROM events WHERE issue_id = ?1)");
+    if (!left.ok()) return left.status();
+    left->BindAll(issue);
+    auto row = left->Step();
+    if (!row.ok()) return row.status();
+    if (left->Int(0) != 0) continue;
+    for (const char* sql :
+         {"DELETE FROM issue_days WHERE issue_id = ?1", "DELETE FROM issues WHERE id = ?1"}) {
+      auto stmt = writer_->Prepare(sql);
+      if (!stmt.ok()) return stmt.status();
+      stmt->BindAll(issue);
+      FERRY_RETURN_IF_ERROR(stmt->Run());
+    }
+  }
+  FERRY_RETURN_IF_ERROR((*tx)->Commit());
+  return static_cast<int64_t>(rows.size());
+}
+
+}  // namespace ferry::store::sqlite

@@ -1,0 +1,322 @@
+// SaveEvents grouping, regressions, queries and attachments on the SQLite store.
+#include <gtest/gtest.h>
+
+#include "store/sqlite/sqlite_store.h"
+#include "store/testing/test_util.h"
+
+namespace ferry::store::sqlite {
+namespace {
+
+using testing::EventId;
+using testing::MakeEvent;
+
+constexpr int64_t kDay = 86'400'000;
+
+class SqliteEventsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = testing::OpenOrDie(dir_.File("ferry.db"));
+    auto p = store_->CreateProject("web", "python");
+    ASSERT_TRUE(p.ok());
+    project_ = p->id;
+  }
+
+  SaveResult Save(const EventRecord& r) {
+    auto results = store_->SaveEvents({r});
+    EXPECT_TRUE(results.ok()) << results.status().ToString();
+    if (!results.ok()) return {};
+    return results->front();
+  }
+
+  std::vector<Issue> List(IssueQuery q) {
+    q.project_id = project_;
+    auto issues = store_->ListIssues(q);
+    EXPECT_TRUE(issues.ok()) << issues.status().ToString();
+    return issues.ok() ? *issues : std::vector<Issue>{};
+  }
+
+  Issue Find(int64_t id) {
+    auto issue = store_->FindIssue(id);
+    EXPECT_TRUE(issue.ok() && issue->has_value());
+    return issue.ok() && issue->has_value() ? **issue : Issue{};
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<Store> store_;
+  int64_t project_ = 0;
+};
+
+TEST_F(SqliteEventsTest, SameHashGroupsIntoOneIssueOtherHashIntoAnother) {
+  auto results = store_->SaveEvents({MakeEvent(project_, 1, "a", 1000),
+                                     MakeEvent(project_, 2, "a", 2000),
+                                     MakeEvent(project_, 3, "b", 1500)});
+  ASSERT_TRUE(results.ok());
+  ASSERT_EQ(results->size(), 3u);
+  EXPECT_TRUE((*results)[0].new_issue);
+  EXPECT_FALSE((*results)[1].new_issue);
+  EXPECT_EQ((*results)[0].issue_id, (*results)[1].issue_id);
+  EXPECT_TRUE((*results)[2].new_issue);
+  EXPECT_NE((*results)[2].issue_id, (*results)[0].issue_id);
+
+  Issue a = Find((*results)[0].issue_id);
+  EXPECT_EQ(a.count, 2);
+  EXPECT_EQ(a.first_seen_ms, 1000);
+  EXPECT_EQ(a.last_seen_ms, 2000);
+  EXPECT_EQ(a.grouping_hash, "a");
+  EXPECT_EQ(a.platform, "python");
+  EXPECT_EQ(a.status, IssueStatus::kUnresolved);
+  EXPECT_EQ(Find((*results)[2].issue_id).count, 1);
+}
+
+TEST_F(SqliteEventsTest, IssueTakesTitleCulpritAndLevelOfItsLatestEvent) {
+  EventRecord first = MakeEvent(project_, 1, "a", 5000);
+  int64_t issue = Save(first).issue_id;
+  EventRecord newer = MakeEvent(project_, 2, "a", 6000);
+  newer.title = "newer title";
+  newer.culprit = "newer.culprit";
+  newer.level = "warning";
+  Save(newer);
+  EventRecord late = MakeEvent(project_, 3, "a", 1000);
+  late.title = "late title";
+  Save(late);
+  Issue i = Find(issue);
+  EXPECT_EQ(i.title, "newer title");
+  EXPECT_EQ(i.culprit, "newer.culprit");
+  EXPECT_EQ(i.level, "warning");
+  EXPECT_EQ(i.first_seen_ms, 1000);
+  EXPECT_EQ(i.last_seen_ms, 6000);
+  EXPECT_EQ(i.count, 3);
+}
+
+TEST_F(SqliteEventsTest, DuplicateEventIdChangesNothing) {
+  SaveResult first = Save(MakeEvent(project_, 7, "a", 1000));
+  auto again = store_->SaveEvents({MakeEvent(project_, 7, "a", 2000),
+                                   MakeEvent(project_, 7, "b", 3000)});
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE((*again)[0].duplicate);
+  EXPECT_TRUE((*again)[1].duplicate);
+  EXPECT_EQ((*again)[0].issue_id, first.issue_id);
+  EXPECT_EQ(Find(first.issue_id).count, 1);
+  EXPECT_EQ(Find(first.issue_id).last_seen_ms, 1000);
+  EXPECT_EQ(List({}).size(), 1u);
+}
+
+TEST_F(SqliteEventsTest, SameEventIdInAnotherProjectIsNotADuplicate) {
+  auto other = store_->CreateProject("api", "");
+  ASSERT_TRUE(other.ok());
+  Save(MakeEvent(project_, 1, "a", 1000));
+  SaveResult r = Save(MakeEvent(other->id, 1, "a", 1000));
+  EXPECT_FALSE(r.duplicate);
+  EXPECT_TRUE(r.new_issue);
+}
+
+TEST_F(SqliteEventsTest, ResolvedIssueRegressesOnNewEvent) {
+  int64_t issue = Save(MakeEvent(project_, 1, "a", 1000)).issue_id;
+  ASSERT_TRUE(store_->SetIssueStatus(issue, IssueStatus::kResolved).ok());
+  EXPECT_EQ(Find(issue).status, IssueStatus::kResolved);
+  SaveResult r = Save(MakeEvent(project_, 2, "a", 2000));
+  EXPECT_TRUE(r.regressed);
+  EXPECT_FALSE(r.new_issue);
+  EXPECT_EQ(Find(issue).status, IssueStatus::kUnresolved);
+  EXPECT_FALSE(Save(MakeEvent(project_, 3, "a", 3000)).regressed);
+}
+
+TEST_F(SqliteEventsTest, IgnoredIssueStaysIgnored) {
+  int64_t issue = Save(MakeEvent(project_, 1, "a", 1000)).issue_id;
+  ASSERT_TRUE(store_->SetIssueStatus(issue, IssueStatus::kIgnored).ok());
+  SaveResult r = Save(MakeEvent(project_, 2, "a", 2000));
+  EXPECT_FALSE(r.regressed);
+  EXPECT_EQ(Find(issue).status, IssueStatus::kIgnored);
+  EXPECT_EQ(Find(issue).count, 2);
+}
+
+TEST_F(SqliteEventsTest, SetStatusOfMissingIssueIsNotFound) {
+  EXPECT_EQ(store_->SetIssueStatus(12345, IssueStatus::kResolved).code(), base::Code::kNotFound);
+}
+
+TEST_F(SqliteEventsTest, ListIssuesAppliesEveryFilter) {
+  EventRecord a = MakeEvent(project_, 1, "a", 1000);
+  a.title = "TypeError: boom";
+  a.environment = "staging";
+  a.release = "2.0";
+  EventRecord b = MakeEvent(project_, 2, "b", 3000);
+  b.level = "warning";
+  b.culprit = "billing.charge";
+  EventRecord c = MakeEvent(project_, 3, "c", 2000);
+  c.message = "Disk 100% full_now";
+  int64_t ia = Save(a).issue_id;
+  int64_t ib = Save(b).issue_id;
+  int64_t ic = Save(c).issue_id;
+  auto other = store_->CreateProject("api", "");
+  ASSERT_TRUE(other.ok());
+  Save(MakeEvent(other->id, 9, "a", 5000));
+
+  auto ids = [](const std::vector<Issue>& issues) {
+    std::vector<int64_t> out;
+    for (const Issue& i : issues) out.push_back(i.id);
+    return out;
+  };
+  EXPECT_EQ(ids(List({})), (std::vector<int64_t>{ib, ic, ia}));  // last_seen desc
+
+  ASSERT_TRUE(store_->SetIssueStatus(ic, IssueStatus::kResolved).ok());
+  IssueQuery q;
+  q.status = IssueStatus::kResolved;
+  EXPECT_EQ(ids(List(q)), (std::vector<int64_t>{ic}));
+  q = {};
+  q.status = IssueStatus::kUnresolved;
+  EXPECT_EQ(ids(List(q)), (std::vector<int64_t>{ib, ia}));
+
+  q = {};
+  q.level = "warning";
+  EXPECT_EQ(ids(List(q)), (std::vector<int64_t>{ib}));
+  q = {};
+  q.environment = "staging";
+  EXPECT_EQ(ids(List(q)), (std::vector<int64_t>{ia}));
+  q = {};
+  q.release = "2.0";
+  EXPECT_EQ(ids(List(q)), (std::vector<int64_t>{ia}));
+  q = {};
+  q.release = "none";
+  EXPECT_TRUE(List(q).empty());
+  q = {};
+  q.since_ms = 2000;
+  EXPECT_EQ(ids(List(q)), (std::vector<int64_t>{ib, ic}));
+
+  q = {};
+  q.text = "typeerror";  // title, any case
+  EXPECT_EQ(ids(List(q)), (std::vector<int64_t>{ia}));
+  q.text = "BILLING";  // culprit
+  EXPECT_EQ(ids(List(q)), (std::vector<int64_t>{ib}));
+  q.text = "100% full_";  // message; % and _ are literal
+  EXPECT_EQ(ids(List(q)), (std::vector<int64_t>{ic}));
+  q.text = "100%%";
+  EXPECT_TRUE(List(q).empty());
+  q.text = "Disk_1";
+  EXPECT_TRUE(List(q).empty());
+
+  q = {};
+  q.limit = 2;
+  EXPECT_EQ(ids(List(q)), (std::vector<int64_t>{ib, ic}));
+  q.offset = 2;
+  EXPECT_EQ(ids(List(q)), (std::vector<int64_t>{ia}));
+
+  q = {};
+  q.status = IssueStatus::kUnresolved;
+  q.environment = "production";
+  q.level = "error";
+  EXPECT_TRUE(List(q).empty());  // c is resolved, a is staging, b is a warning
+}
+
+TEST_F(SqliteEventsTest, ListIssueEventsNewestFirstWithPaging) {
+  int64_t issue = 0;
+  for (int i = 0; i < 5; ++i) issue = Save(MakeEvent(project_, i, "a", 1000 + (i * 7) % 5)).issue_id;
+  auto events = store_->ListIssueEvents(issue, 10, 0);
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 5u);
+  for (size_t i = 1; i < events->size(); ++i) {
+    EXPECT_GE((*events)[i - 1].record.timestamp_ms, (*events)[i].record.timestamp_ms);
+  }
+  auto page = store_->ListIssueEvents(issue, 2, 1);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->size(), 2u);
+  EXPECT_EQ((*page)[0].record.event_id, (*events)[1].record.event_id);
+}
+
+TEST_F(SqliteEventsTest, FindEventReturnsTheWholeRecord) {
+  EventRecord r = MakeEvent(project_, 42, "a", 1234);
+  r.grouping_components = {"type: ValueError", "frame: app.main"};
+  r.tags = {{"a", "1"}, {"b", "x\"y"}};
+  int64_t issue = Save(r).issue_id;
+  auto found = store_->FindEvent(project_, EventId(42));
+  ASSERT_TRUE(found.ok() && found->has_value());
+  const StoredEvent& e = **found;
+  EXPECT_EQ(e.issue_id, issue);
+  EXPECT_EQ(e.record.payload_json, r.payload_json);
+  EXPECT_EQ(e.record.grouping_components, r.grouping_components);
+  EXPECT_EQ(e.record.tags, r.tags);
+  EXPECT_EQ(e.record.message, r.message);
+  EXPECT_EQ(e.record.release, "1.0");
+  EXPECT_EQ(e.record.received_ms, 1234);
+  auto missing = store_->FindEvent(project_, EventId(43));
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing->has_value());
+}
+
+TEST_F(SqliteEventsTest, AttachmentsRoundTripBinaryData) {
+  EventRecord r = MakeEvent(project_, 1, "a", 1000);
+  std::string binary("\x00\x01\xff\x00zz\n\x00", 8);
+  r.attachments = {{"dump.dmp", "application/octet-stream", "event.minidump", binary, 0},
+                   {"empty.txt", "text/plain", "event.attachment", "", 0}};
+  Save(r);
+  auto listed = store_->ListAttachments(project_, EventId(1));
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].data, binary);
+  EXPECT_EQ((*listed)[0].size, 8);
+  EXPECT_EQ((*listed)[0].filename, "dump.dmp");
+  EXPECT_EQ((*listed)[0].attachment_type, "event.minidump");
+  EXPECT_EQ((*listed)[1].data, "");
+  // Event listings carry the metadata only.
+  auto found = store_->FindEvent(project_, EventId(1));
+  ASSERT_TRUE(found.ok() && found->has_value());
+  ASSERT_EQ((*found)->record.attachments.size(), 2u);
+  EXPECT_EQ((*found)->record.attachments[0].size, 8);
+  EXPECT_TRUE((*found)->record.attachments[0].data.empty());
+}
+
+TEST_F(SqliteEventsTest, CountsEventsPerIssuePerDay) {
+  int64_t issue = Save(MakeEvent(project_, 1, "a", 10 * kDay + 5)).issue_id;
+  Save(MakeEvent(project_, 2, "a", 10 * kDay + 50));
+  Save(MakeEvent(project_, 3, "a", 12 * kDay));
+  auto days = store_->IssueDailyCounts(issue, 0);
+  ASSERT_TRUE(days.ok());
+  EXPECT_EQ(*days, (std::vector<std::pair<int64_t, int64_t>>{{10, 2}, {12, 1}}));
+  auto recent = store_->IssueDailyCounts(issue, 11);
+  ASSERT_TRUE(recent.ok());
+  EXPECT_EQ(*recent, (std::vector<std::pair<int64_t, int64_t>>{{12, 1}}));
+}
+
+TEST_F(SqliteEventsTest, ItemCountsAreSummedPerProjectCategoryAndDay) {
+  ASSERT_TRUE(store_->AddItemCounts({{project_, "transaction", 3, 5}, {project_, "session", 3, 1}})
+                  .ok());
+  ASSERT_TRUE(store_->AddItemCounts({{project_, "transaction", 3, 2}}).ok());
+  auto counts = store_->ListItemCounts(project_);
+  ASSERT_TRUE(counts.ok());
+  ASSERT_EQ(counts->size(), 2u);
+  EXPECT_EQ((*counts)[0].category, "session");
+  EXPECT_EQ((*counts)[1].category, "transaction");
+  EXPECT_EQ((*counts)[1].count, 7);
+}
+
+TEST_F(SqliteEventsTest, DeleteEventsBeforeWorksInBatchesAndDropsEmptyIssues) {
+  int64_t old_issue = 0;
+  for (int i = 0; i < 5; ++i) old_issue = Save(MakeEvent(project_, i, "old", 1000 + i)).issue_id;
+  int64_t mixed = Save(MakeEvent(project_, 10, "mixed", 1000)).issue_id;
+  Save(MakeEvent(project_, 11, "mixed", 9000));
+  EventRecord with_attachment = MakeEvent(project_, 12, "old", 1100);
+  with_attachment.attachments = {{"a", "b", "c", "data", 0}};
+  Save(with_attachment);
+
+  auto first = store_->DeleteEventsBefore(5000, 4);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(*first, 4);
+  auto second = store_->DeleteEventsBefore(5000, 4);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(*second, 3);
+  EXPECT_EQ(*store_->DeleteEventsBefore(5000, 4), 0);
+
+  auto gone = store_->FindIssue(old_issue);
+  ASSERT_TRUE(gone.ok());
+  EXPECT_FALSE(gone->has_value());
+  EXPECT_TRUE(store_->IssueDailyCounts(old_issue, 0)->empty());
+  Issue kept = Find(mixed);
+  EXPECT_EQ(kept.count, 2);  // retention does not lower the count
+  auto left = store_->ListIssueEvents(mixed, 10, 0);
+  ASSERT_TRUE(left.ok());
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_EQ(left->front().record.event_id, EventId(11));
+  EXPECT_TRUE(store_->ListAttachments(project_, EventId(12))->empty());
+}
+
+}  // namespace
+}  // namespace ferry::store::sqlite

@@ -1,0 +1,113 @@
+// SqliteStore: the Store implementation. Split over sqlite_store.cc (open, projects, users),
+// sqlite_events.cc (ingest, queries, retention) and sqlite_backup.cc (export, import, wipe).
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "store/sqlite/connection.h"
+#include "store/sqlite/sqlite_store.h"
+#include "store/store.h"
+
+namespace ferry::store::sqlite {
+
+// Read-only connections handed out one per query and returned afterwards.
+class ReaderPool {
+ public:
+  ReaderPool(std::string path, SqliteOptions options)
+      : path_(std::move(path)), options_(options) {}
+
+  class Lease {
+   public:
+    Lease(ReaderPool* pool, std::unique_ptr<Connection> conn)
+        : pool_(pool), conn_(std::move(conn)) {}
+    Lease(Lease&&) = default;
+    Lease& operator=(Lease&&) = delete;
+    ~Lease() {
+      if (conn_ != nullptr) pool_->Release(std::move(conn_));
+    }
+    Connection& operator*() { return *conn_; }
+    Connection* operator->() { return conn_.get(); }
+
+   private:
+    ReaderPool* pool_;
+    std::unique_ptr<Connection> conn_;
+  };
+
+  // An idle connection, a new one while fewer than max_readers exist, else waits for one.
+  base::Result<Lease> Acquire();
+
+ private:
+  void Release(std::unique_ptr<Connection> conn);
+
+  const std::string path_;
+  const SqliteOptions options_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+  int open_ = 0;
+};
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(std::string path, SqliteOptions options, std::unique_ptr<Connection> writer)
+      : writer_(std::move(writer)), readers_(std::move(path), options) {}
+
+  base::Result<Project> CreateProject(const std::string& name,
+                                      const std::string& platform) override;
+  base::Result<std::vector<Project>> ListProjects() override;
+  base::Result<std::optional<Project>> FindProject(int64_t id) override;
+  base::Result<std::optional<Project>> FindProjectBySlug(const std::string& slug) override;
+  base::Result<std::optional<ProjectKey>> FindKey(const std::string& public_key) override;
+
+  base::Result<User> CreateUser(const std::string& email, const std::string& password_hash,
+                                bool superuser) override;
+  base::Result<std::optional<User>> FindUserByEmail(const std::string& email) override;
+  base::Status AddToken(int64_t user_id, const std::string& token_sha256) override;
+  base::Result<std::optional<User>> FindUserByToken(const std::string& token_sha256) override;
+
+  base::Result<std::vector<SaveResult>> SaveEvents(const std::vector<EventRecord>& batch) override;
+  base::Status AddItemCounts(const std::vector<ItemCount>& counts) override;
+
+  base::Result<std::vector<Issue>> ListIssues(const IssueQuery& query) override;
+  base::Result<std::optional<Issue>> FindIssue(int64_t id) override;
+  base::Status SetIssueStatus(int64_t id, IssueStatus status) override;
+  base::Result<std::vector<StoredEvent>> ListIssueEvents(int64_t issue_id, int limit,
+                                                         int64_t offset) override;
+  base::Result<std::optional<StoredEvent>> FindEvent(int64_t project_id,
+                                                     const std::string& event_id) override;
+  base::Result<std::vector<Attachment>> ListAttachments(int64_t project_id,
+                                                        const std::string& event_id) override;
+  base::Result<std::vector<std::pair<int64_t, int64_t>>> IssueDailyCounts(
+      int64_t issue_id, int64_t since_day) override;
+  base::Result<std::vector<ItemCount>> ListItemCounts(int64_t project_id) override;
+
+  base::Result<int64_t> DeleteEventsBefore(int64_t cutoff_ms, int batch) override;
+  base::Result<bool> IsEmpty() override;
+  base::Status Wipe() override;
+
+  base::Status Export(bool config_only,
+                      const std::function<base::Status(const BackupRow&)>& sink) override;
+  base::Status Import(
+      const std::function<base::Result<std::optional<BackupRow>>()>& next_row) override;
+
+ private:
+  // Loads the keys of `project` on `conn`.
+  static base::Status LoadKeys(Connection& conn, Project& project);
+  static base::Result<std::optional<Project>> QueryProject(Connection& conn,
+                                                           const std::string& where,
+                                                           const std::string& arg, int64_t id);
+  // Saves one record inside the open write transaction.
+  base::Result<SaveResult> SaveOne(const EventRecord& record);
+  // Deletes every row; the caller holds write_mu_ and an open write transaction.
+  base::Status DeleteAllLocked();
+
+  std::mutex write_mu_;                 // serializes every write on writer_
+  std::unique_ptr<Connection> writer_;  // GUARDED_BY(write_mu_)
+  ReaderPool readers_;
+};
+
+}  // namespace ferry::store::sqlite

@@ -1,0 +1,194 @@
+// The built-in store: projects and their keys, users and API tokens, issues, events and
+// attachments. Store is the interface every backend implements (SQLite now, PostgreSQL next):
+// nothing above it may depend on SQL dialects. All calls block and must not run on the HTTP
+// I/O threads; ingest goes through EventWriter (event_writer.h), queries through a worker.
+//
+// Times are milliseconds since the Unix epoch (UTC). Ids are positive integers that survive a
+// backup and restore unchanged, so shipped DSNs keep working.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace ferry::store {
+
+struct ProjectKey {
+  int64_t project_id = 0;
+  std::string public_key;  // 32 lowercase hex
+  std::string secret;      // may be empty
+  bool enabled = true;
+};
+
+struct Project {
+  int64_t id = 0;
+  std::string slug;      // unique, [a-z0-9-]
+  std::string name;
+  std::string platform;  // "python", "node", "javascript", "dart", ... or ""
+  int64_t created_ms = 0;
+  std::vector<ProjectKey> keys;
+};
+
+struct User {
+  int64_t id = 0;
+  std::string email;          // unique, lower-cased
+  std::string password_hash;  // argon2id (libsodium's crypto_pwhash_str); "" = cannot log in
+  bool superuser = false;
+};
+
+enum class IssueStatus { kUnresolved, kResolved, kIgnored };
+std::string_view IssueStatusName(IssueStatus status);  // "unresolved" | "resolved" | "ignored"
+std::optional<IssueStatus> ParseIssueStatus(std::string_view name);
+
+struct Attachment {
+  std::string filename;
+  std::string content_type;
+  std::string attachment_type;  // "event.attachment", "event.minidump", ...
+  std::string data;             // bytes
+  int64_t size = 0;             // bytes; set by the store even when `data` is left out
+};
+
+// One event, normalized and grouped by the ingest pipeline, ready to store.
+struct EventRecord {
+  int64_t project_id = 0;
+  std::string event_id;  // 32 lowercase hex; a second event with the same id in a project is
+                         // ignored (SDKs retry), and reported as such
+  int64_t timestamp_ms = 0;
+  int64_t received_ms = 0;
+  std::string level;     // fatal | error | warning | info | debug
+  std::string platform;
+  std::string release;
+  std::string environment;
+  std::string message;   // formatted message, for search
+  std::string title;
+  std::string culprit;
+  std::string grouping_hash;                    // decides the issue
+  std::string grouping_method;                  // "fingerprint", "stacktrace", ...
+  std::vector<std::string> grouping_components; // human-readable, stored with the event
+  std::vector<std::pair<std::string, std::string>> tags;
+  std::string payload_json;  // the normalized event, returned by the API as is
+  std::vector<Attachment> attachments;
+};
+
+struct SaveResult {
+  int64_t issue_id = 0;
+  bool new_issue = false;
+  bool regressed = false;   // the issue was resolved and this event reopened it
+  bool duplicate = false;   // the event id was already stored; nothing changed
+};
+
+struct Issue {
+  int64_t id = 0;
+  int64_t project_id = 0;
+  std::string grouping_hash;
+  std::string title;
+  std::string culprit;
+  std::string level;
+  std::string platform;
+  IssueStatus status = IssueStatus::kUnresolved;
+  int64_t first_seen_ms = 0;
+  int64_t last_seen_ms = 0;
+  int64_t count = 0;  // events received (retention does not lower it)
+};
+
+struct StoredEvent {
+  int64_t issue_id = 0;
+  EventRecord record;  // attachments carry filename/content_type/size only when listed
+};
+
+struct IssueQuery {
+  int64_t project_id = 0;
+  std::optional<IssueStatus> status;
+  std::string level;        // exact, "" = any
+  std::string environment;  // events with this environment, "" = any
+  std::string release;      // events with this release, "" = any
+  std::string text;         // substring of title, culprit or message, case-insensitive
+  int64_t since_ms = 0;     // last_seen >= since_ms
+  int limit = 100;
+  int64_t offset = 0;
+};
+
+// Counts of what was accepted but not stored as events (transactions, sessions, ...).
+struct ItemCount {
+  int64_t project_id = 0;
+  std::string category;  // "transaction", "session", "client_report", "user_report", "dropped"
+  int64_t day = 0;       // days since the epoch
+  int64_t count = 0;
+};
+
+// One row of a backup: its kind ("user", "token", "project", "key", "issue", "event",
+// "attachment", "item_count", "issue_day") and its fields as a JSON object text.
+struct BackupRow {
+  std::string kind;
+  std::string json;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Projects and keys. CreateProject makes one enabled key. Errors: kInvalidArgument (name),
+  // kAlreadyExists is reported as kInvalidArgument "project \"x\" exists".
+  virtual base::Result<Project> CreateProject(const std::string& name,
+                                              const std::string& platform) = 0;
+  virtual base::Result<std::vector<Project>> ListProjects() = 0;
+  virtual base::Result<std::optional<Project>> FindProject(int64_t id) = 0;
+  virtual base::Result<std::optional<Project>> FindProjectBySlug(const std::string& slug) = 0;
+  virtual base::Result<std::optional<ProjectKey>> FindKey(const std::string& public_key) = 0;
+
+  // Users and API tokens. Tokens are stored as SHA-256 hex of the token text.
+  virtual base::Result<User> CreateUser(const std::string& email,
+                                        const std::string& password_hash, bool superuser) = 0;
+  virtual base::Result<std::optional<User>> FindUserByEmail(const std::string& email) = 0;
+  virtual base::Status AddToken(int64_t user_id, const std::string& token_sha256) = 0;
+  virtual base::Result<std::optional<User>> FindUserByToken(const std::string& token_sha256) = 0;
+
+  // Ingest: stores a batch in one transaction (group commit) and returns one result per
+  // record, in order. Durable when it returns OK.
+  virtual base::Result<std::vector<SaveResult>> SaveEvents(
+      const std::vector<EventRecord>& batch) = 0;
+  virtual base::Status AddItemCounts(const std::vector<ItemCount>& counts) = 0;
+
+  // Queries.
+  virtual base::Result<std::vector<Issue>> ListIssues(const IssueQuery& query) = 0;
+  virtual base::Result<std::optional<Issue>> FindIssue(int64_t id) = 0;
+  virtual base::Status SetIssueStatus(int64_t id, IssueStatus status) = 0;
+  // Newest first.
+  virtual base::Result<std::vector<StoredEvent>> ListIssueEvents(int64_t issue_id, int limit,
+                                                                 int64_t offset) = 0;
+  virtual base::Result<std::optional<StoredEvent>> FindEvent(int64_t project_id,
+                                                             const std::string& event_id) = 0;
+  virtual base::Result<std::vector<Attachment>> ListAttachments(int64_t project_id,
+                                                                const std::string& event_id) = 0;
+  // Events per day for an issue: (day since epoch, count), oldest first.
+  virtual base::Result<std::vector<std::pair<int64_t, int64_t>>> IssueDailyCounts(
+      int64_t issue_id, int64_t since_day) = 0;
+  virtual base::Result<std::vector<ItemCount>> ListItemCounts(int64_t project_id) = 0;
+
+  // Retention: deletes at most `batch` events received before `cutoff_ms` (with their
+  // attachments), then issues left without events. Returns the number of events deleted;
+  // callers loop until it returns 0, so no single transaction holds the lock for long.
+  virtual base::Result<int64_t> DeleteEventsBefore(int64_t cutoff_ms, int batch) = 0;
+
+  // True when the store holds no project, user or event (restore refuses others unless forced).
+  virtual base::Result<bool> IsEmpty() = 0;
+  // Deletes every row (projects, users, issues, events, ...) in one transaction; ids are not
+  // reused afterwards. `ferry restore --force` relies on Import doing this itself, atomically.
+  virtual base::Status Wipe() = 0;
+
+  // Backup and restore (see backup.h for the file format). Export hands every row to `sink`
+  // from one consistent snapshot, taken while ingest goes on; `config_only` limits it to
+  // users, tokens, projects and keys. Import replaces the whole content in one transaction,
+  // keeping ids, so a failed import leaves the store untouched.
+  virtual base::Status Export(bool config_only,
+                              const std::function<base::Status(const BackupRow&)>& sink) = 0;
+  virtual base::Status Import(
+      const std::function<base::Result<std::optional<BackupRow>>()>& next_row) = 0;
+};
+
+}  // namespace ferry::store

@@ -1,0 +1,46 @@
+// A child process for store_sdks.test.mjs: @sentry/node 11 sends one exception (raised inside
+// chargeCard) and one message to argv[2] (a DSN), through the tunnel argv[3] when given.
+// Prints {"exception": id, "message": id, "flushed": bool, "statuses": [HTTP statuses]}.
+import http from 'node:http';
+import * as Sentry from '@sentry/node';
+
+const [dsn, tunnel = '', amount = '250'] = process.argv.slice(2);
+const statuses = [];
+const paths = [];
+// The SDK's own transport, with node:http wrapped only to see the answers it got.
+const httpModule = {
+  request(options, callback) {
+    const req = http.request(options, callback);
+    paths.push(options.path);
+    req.on('response', (res) => statuses.push(res.statusCode));
+    return req;
+  },
+};
+
+function chargeCard(cents) {
+  if (cents > 100) throw new RangeError(`card declined for ${cents} cents`);
+  return cents;
+}
+
+Sentry.init({
+  dsn,
+  ...(tunnel ? { tunnel } : {}),
+  release: 'nodeapp@3.1.0',
+  environment: 'nodetest',
+  sendClientReports: false,
+  transportOptions: { httpModule },
+});
+
+const out = {};
+try {
+  chargeCard(Number(amount));
+} catch (e) {
+  out.exception = Sentry.captureException(e);
+}
+out.message = Sentry.captureMessage('node says hello', 'warning');
+out.flushed = await Sentry.flush(10000);
+out.statuses = statuses;
+out.paths = paths;
+await Sentry.close(2000);
+process.stdout.write(JSON.stringify(out) + '\n');
+process.exit(0);

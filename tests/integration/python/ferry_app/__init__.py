@@ -1,0 +1,1 @@
+"""A tiny application for the integration tests: its frames are in-app for sentry-sdk."""
