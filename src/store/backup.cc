@@ -5,7 +5,6 @@
 #include <zlib.h>
 
 #include <boost/json.hpp>
-
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -141,8 +140,8 @@ base::Status WriteBackup(Store& store, const std::string& path, bool config_only
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return base::Unavailable(Errno("open " + tmp));
   int gz_fd = ::dup(fd);
-  gzFile gz = gz_fd < 0 ? nullptr
-                        : gzdopen(gz_fd, ("wb" + std::to_string(options.gzip_level)).c_str());
+  gzFile gz =
+      gz_fd < 0 ? nullptr : gzdopen(gz_fd, ("wb" + std::to_string(options.gzip_level)).c_str());
   if (gz == nullptr) {
     if (gz_fd >= 0) ::close(gz_fd);
     ::close(fd);

@@ -48,7 +48,8 @@ std::string Describe(Store& store) {
               << std::hash<std::string>()(a.data) << "\n";
         }
       }
-      for (auto [day, n] : testing::Get(store.IssueDailyCounts(i.id, 0))) out << "  day " << day << " " << n << "\n";
+      for (auto [day, n] : testing::Get(store.IssueDailyCounts(i.id, 0)))
+        out << "  day " << day << " " << n << "\n";
     }
     for (const ItemCount& c : testing::Get(store.ListItemCounts(p.id))) {
       out << " count " << c.category << " " << c.day << " " << c.count << "\n";
@@ -200,8 +201,10 @@ TEST_F(BackupTest, TruncatedFilesAreRefusedAndTheStoreIsUntouched) {
     EXPECT_EQ(Describe(*target), before);
   }
   // A complete gzip stream whose content lacks the end line, or counts differently.
-  const std::string header = R"({"format":"ferry-backup","version":1,"created_ms":1,"config_only":true})";
-  const std::string row = R"({"kind":"project","row":{"id":9,"slug":"x","name":"x","platform":"","created_ms":1}})";
+  const std::string header =
+      R"({"format":"ferry-backup","version":1,"created_ms":1,"config_only":true})";
+  const std::string row =
+      R"({"kind":"project","row":{"id":9,"slug":"x","name":"x","platform":"","created_ms":1}})";
   WriteGzipText(dir_.File("noend.gz"), header + "\n" + row + "\n");
   WriteGzipText(dir_.File("count.gz"), header + "\n" + row + "\n{\"kind\":\"end\",\"rows\":2}\n");
   for (const char* name : {"noend.gz", "count.gz"}) {

@@ -37,8 +37,7 @@ base::Result<std::string> HashPassword(std::string_view password) {
   if (password.empty()) return base::InvalidArgument("password is empty");
   InitSodium();
   char out[crypto_pwhash_STRBYTES];
-  if (crypto_pwhash_str(out, password.data(), password.size(),
-                        crypto_pwhash_OPSLIMIT_INTERACTIVE,
+  if (crypto_pwhash_str(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
                         crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
     return base::Internal("password hashing ran out of memory");
   }

@@ -30,8 +30,7 @@ TEST(CredentialsTest, TokensAndKeysAreRandomLowercaseHex) {
 }
 
 TEST(CredentialsTest, TokenSha256IsTheStandardDigest) {
-  EXPECT_EQ(TokenSha256("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(TokenSha256("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 TEST(Base64Test, RoundTripsBinaryAndRejectsGarbage) {

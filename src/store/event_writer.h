@@ -25,9 +25,9 @@
 namespace ferry::store {
 
 struct EventWriterOptions {
-  size_t max_batch_records = 256;            // records per SaveEvents call
-  size_t max_batch_bytes = 8 * 1024 * 1024;  // approximate record bytes per SaveEvents call
-  size_t max_queue_bytes = 64 * 1024 * 1024; // queued, not yet written; above it: Unavailable
+  size_t max_batch_records = 256;             // records per SaveEvents call
+  size_t max_batch_bytes = 8 * 1024 * 1024;   // approximate record bytes per SaveEvents call
+  size_t max_queue_bytes = 64 * 1024 * 1024;  // queued, not yet written; above it: Unavailable
 };
 
 struct EventWriterStats {
@@ -80,11 +80,11 @@ class EventWriter {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Pending> queue_;   // GUARDED_BY(mu_)
-  size_t queued_bytes_ = 0;     // GUARDED_BY(mu_)
+  std::deque<Pending> queue_;                                            // GUARDED_BY(mu_)
+  size_t queued_bytes_ = 0;                                              // GUARDED_BY(mu_)
   std::map<std::tuple<int64_t, std::string, int64_t>, int64_t> counts_;  // GUARDED_BY(mu_)
-  bool stopping_ = false;       // GUARDED_BY(mu_)
-  EventWriterStats stats_;      // GUARDED_BY(mu_)
+  bool stopping_ = false;                                                // GUARDED_BY(mu_)
+  EventWriterStats stats_;                                               // GUARDED_BY(mu_)
 
   std::mutex stop_mu_;  // serializes Stop() callers
   std::thread thread_;

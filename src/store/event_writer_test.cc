@@ -105,8 +105,7 @@ class GatedStore final : public Store {
   base::Status Export(bool c, const std::function<base::Status(const BackupRow&)>& s) override {
     return inner_.Export(c, s);
   }
-  base::Status Import(
-      const std::function<base::Result<std::optional<BackupRow>>()>& n) override {
+  base::Status Import(const std::function<base::Result<std::optional<BackupRow>>()>& n) override {
     return inner_.Import(n);
   }
 
@@ -222,9 +221,8 @@ TEST_F(EventWriterTest, SubmitAfterStopIsUnavailable) {
   EventWriter writer(*real_);
   writer.Stop();
   base::Status st;
-  writer.Submit(MakeEvent(project_, 1, "h", 1), [&](base::Result<SaveResult> r) {
-    st = r.status();
-  });
+  writer.Submit(MakeEvent(project_, 1, "h", 1),
+                [&](base::Result<SaveResult> r) { st = r.status(); });
   EXPECT_EQ(st.code(), base::Code::kUnavailable);
 }
 

@@ -16,8 +16,8 @@
 namespace ferry::store {
 
 struct RetentionOptions {
-  std::chrono::milliseconds interval = std::chrono::minutes(10);  // between sweeps
-  int batch_size = 500;                                           // events per transaction
+  std::chrono::milliseconds interval = std::chrono::minutes(10);    // between sweeps
+  int batch_size = 500;                                             // events per transaction
   std::chrono::milliseconds pause = std::chrono::milliseconds(20);  // between batches
 };
 

@@ -27,7 +27,7 @@ struct ProjectKey {
 
 struct Project {
   int64_t id = 0;
-  std::string slug;      // unique, [a-z0-9-]
+  std::string slug;  // unique, [a-z0-9-]
   std::string name;
   std::string platform;  // "python", "node", "javascript", "dart", ... or ""
   int64_t created_ms = 0;
@@ -60,16 +60,16 @@ struct EventRecord {
                          // ignored (SDKs retry), and reported as such
   int64_t timestamp_ms = 0;
   int64_t received_ms = 0;
-  std::string level;     // fatal | error | warning | info | debug
+  std::string level;  // fatal | error | warning | info | debug
   std::string platform;
   std::string release;
   std::string environment;
-  std::string message;   // formatted message, for search
+  std::string message;  // formatted message, for search
   std::string title;
   std::string culprit;
-  std::string grouping_hash;                    // decides the issue
-  std::string grouping_method;                  // "fingerprint", "stacktrace", ...
-  std::vector<std::string> grouping_components; // human-readable, stored with the event
+  std::string grouping_hash;                     // decides the issue
+  std::string grouping_method;                   // "fingerprint", "stacktrace", ...
+  std::vector<std::string> grouping_components;  // human-readable, stored with the event
   std::vector<std::pair<std::string, std::string>> tags;
   std::string payload_json;  // the normalized event, returned by the API as is
   std::vector<Attachment> attachments;
@@ -78,8 +78,8 @@ struct EventRecord {
 struct SaveResult {
   int64_t issue_id = 0;
   bool new_issue = false;
-  bool regressed = false;   // the issue was resolved and this event reopened it
-  bool duplicate = false;   // the event id was already stored; nothing changed
+  bool regressed = false;  // the issue was resolved and this event reopened it
+  bool duplicate = false;  // the event id was already stored; nothing changed
 };
 
 struct Issue {
@@ -142,8 +142,8 @@ class Store {
   virtual base::Result<std::optional<ProjectKey>> FindKey(const std::string& public_key) = 0;
 
   // Users and API tokens. Tokens are stored as SHA-256 hex of the token text.
-  virtual base::Result<User> CreateUser(const std::string& email,
-                                        const std::string& password_hash, bool superuser) = 0;
+  virtual base::Result<User> CreateUser(const std::string& email, const std::string& password_hash,
+                                        bool superuser) = 0;
   virtual base::Result<std::optional<User>> FindUserByEmail(const std::string& email) = 0;
   virtual base::Status AddToken(int64_t user_id, const std::string& token_sha256) = 0;
   virtual base::Result<std::optional<User>> FindUserByToken(const std::string& token_sha256) = 0;

@@ -41,8 +41,7 @@ void Statement::Check(int rc) {
 }
 
 void Statement::Bind(int index, std::string_view text) {
-  Check(sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT,
-                            SQLITE_UTF8));
+  Check(sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
 }
 
 void Statement::BindBlob(int index, std::string_view bytes) {
@@ -95,8 +94,8 @@ base::Result<std::unique_ptr<Connection>> Connection::Open(const std::string& pa
   std::unique_ptr<Connection> conn(new Connection(db));
   std::string pragmas = "PRAGMA busy_timeout=" + std::to_string(options.busy_timeout_ms) +
                         ";PRAGMA foreign_keys=ON;PRAGMA synchronous=" +
-                        (options.synchronous_full ? "FULL" : "NORMAL") +
-                        ";PRAGMA cache_size=-" + std::to_string(options.cache_size_kib) + ";";
+                        (options.synchronous_full ? "FULL" : "NORMAL") + ";PRAGMA cache_size=-" +
+                        std::to_string(options.cache_size_kib) + ";";
   if (read_only) pragmas += "PRAGMA query_only=ON;";
   FERRY_RETURN_IF_ERROR(conn->Exec(pragmas));
   return conn;

@@ -84,8 +84,7 @@ TEST(MigrationTest, NewerDatabaseIsRefusedWithAClearError) {
   auto store = OpenSqliteStore(path);
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), base::Code::kInvalidArgument);
-  EXPECT_NE(store.status().detail().find("database schema version 999 is newer"),
-            std::string::npos)
+  EXPECT_NE(store.status().detail().find("database schema version 999 is newer"), std::string::npos)
       << store.status().detail();
 }
 

@@ -137,14 +137,16 @@ base::Status ApplyMigrations(Connection& conn, std::span<const Migration> migrat
   if (!current.ok()) return current.status();
   if (*current > latest) {
     return base::InvalidArgument("database schema version " + std::to_string(*current) +
-                                 " is newer than this ferry supports (" +
-                                 std::to_string(latest) + "); upgrade ferry or open a backup");
+                                 " is newer than this ferry supports (" + std::to_string(latest) +
+                                 "); upgrade ferry or open a backup");
   }
   for (const Migration& m : migrations) {
     if (m.version <= *current) continue;
     FERRY_RETURN_IF_ERROR(conn.Exec(m.sql));
-    FERRY_RETURN_IF_ERROR(conn.Exec("DELETE FROM schema_version; INSERT INTO schema_version "
-                                    "VALUES (" + std::to_string(m.version) + ")"));
+    FERRY_RETURN_IF_ERROR(
+        conn.Exec("DELETE FROM schema_version; INSERT INTO schema_version "
+                  "VALUES (" +
+                  std::to_string(m.version) + ")"));
     // Each migration commits on its own, so a failure later keeps the earlier ones.
     FERRY_RETURN_IF_ERROR((*tx)->Commit());
     tx = Transaction::Begin(conn, Transaction::Mode::kWrite);

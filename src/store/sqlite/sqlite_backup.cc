@@ -1,7 +1,6 @@
 // Export, Import and Wipe. Both directions are driven by one table of row kinds and columns,
 // so a column added by a migration is added here once and backups carry it.
 #include <boost/json.hpp>
-
 #include <span>
 
 #include "store/base64.h"
@@ -43,9 +42,9 @@ constexpr Column kKey[] = {{"public_key", Type::kText},
                            {"enabled", Type::kBool},
                            {"created_ms", Type::kInt}};
 constexpr Column kIssue[] = {
-    {"id", Type::kInt},          {"project_id", Type::kInt},    {"grouping_hash", Type::kText},
-    {"title", Type::kText},      {"culprit", Type::kText},      {"level", Type::kText},
-    {"platform", Type::kText},   {"status", Type::kText},       {"first_seen_ms", Type::kInt},
+    {"id", Type::kInt},           {"project_id", Type::kInt}, {"grouping_hash", Type::kText},
+    {"title", Type::kText},       {"culprit", Type::kText},   {"level", Type::kText},
+    {"platform", Type::kText},    {"status", Type::kText},    {"first_seen_ms", Type::kInt},
     {"last_seen_ms", Type::kInt}, {"count", Type::kInt}};
 constexpr Column kIssueDay[] = {
     {"issue_id", Type::kInt}, {"day", Type::kInt}, {"count", Type::kInt}};
@@ -104,8 +103,8 @@ std::string ColumnList(const RowKind& kind) {
 base::Status BindField(Statement& stmt, int index, const RowKind& kind, const Column& column,
                        const boost::json::object& row) {
   auto bad = [&](const char* what) {
-    return base::InvalidArgument(std::string("backup row \"") + kind.kind + "\": \"" +
-                                 column.name + "\" " + what);
+    return base::InvalidArgument(std::string("backup row \"") + kind.kind + "\": \"" + column.name +
+                                 "\" " + what);
   };
   const boost::json::value* v = row.if_contains(column.name);
   if (v == nullptr) return bad("is missing");
@@ -193,7 +192,8 @@ base::Status SqliteStore::Import(
     for (const RowKind& k : kKinds) {
       if (row.kind == k.kind) kind = &k;
     }
-    if (kind == nullptr) return base::InvalidArgument("unknown backup row kind \"" + row.kind + "\"");
+    if (kind == nullptr)
+      return base::InvalidArgument("unknown backup row kind \"" + row.kind + "\"");
     boost::system::error_code ec;
     boost::json::value parsed = boost::json::parse(row.json, ec);
     if (ec || !parsed.is_object()) {
@@ -207,8 +207,8 @@ base::Status SqliteStore::Import(
                                  ColumnList(*kind) + ") VALUES (" + placeholders + ")");
     if (!stmt.ok()) return stmt.status();
     for (size_t i = 0; i < kind->columns.size(); ++i) {
-      FERRY_RETURN_IF_ERROR(BindField(*stmt, static_cast<int>(i + 1), *kind, kind->columns[i],
-                                      parsed.get_object()));
+      FERRY_RETURN_IF_ERROR(
+          BindField(*stmt, static_cast<int>(i + 1), *kind, kind->columns[i], parsed.get_object()));
     }
     base::Status st = stmt->Run();
     if (!st.ok()) {

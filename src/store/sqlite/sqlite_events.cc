@@ -1,7 +1,6 @@
 // Ingest (SaveEvents, AddItemCounts), issue and event queries, and retention.
-#include <boost/json.hpp>
-
 #include <algorithm>
+#include <boost/json.hpp>
 #include <set>
 #include <variant>
 
@@ -14,7 +13,9 @@ constexpr int64_t kMsPerDay = 86'400'000;
 constexpr int kMaxListLimit = 1000;
 constexpr int kDefaultListLimit = 100;
 
-int64_t DayOf(int64_t ms) { return ms >= 0 ? ms / kMsPerDay : -((-ms + kMsPerDay - 1) / kMsPerDay); }
+int64_t DayOf(int64_t ms) {
+  return ms >= 0 ? ms / kMsPerDay : -((-ms + kMsPerDay - 1) / kMsPerDay);
+}
 
 int ClampLimit(int limit) {
   if (limit <= 0) return kDefaultListLimit;
@@ -207,9 +208,9 @@ base::Result<SaveResult> SqliteStore::SaveOne(const EventRecord& r) {
     auto row = find->Step();
     if (!row.ok()) return row.status();
     if (*row) {
-      existing = Existing{find->Int(0),
-                          ParseIssueStatus(find->Text(1)).value_or(IssueStatus::kUnresolved),
-                          find->Int(2)};
+      existing =
+          Existing{find->Int(0), ParseIssueStatus(find->Text(1)).value_or(IssueStatus::kUnresolved),
+                   find->Int(2)};
     }
   }
   if (!existing) {
@@ -250,8 +251,8 @@ base::Result<SaveResult> SqliteStore::SaveOne(const EventRecord& r) {
       "grouping_method, grouping_components, tags, payload_json) VALUES "
       "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)");
   if (!insert.ok()) return insert.status();
-  insert->BindAll(r.project_id, result.issue_id, r.event_id, r.timestamp_ms, r.received_ms,
-                  r.level, r.platform, r.release, r.environment, r.message, r.title, r.culprit,
+  insert->BindAll(r.project_id, result.issue_id, r.event_id, r.timestamp_ms, r.received_ms, r.level,
+                  r.platform, r.release, r.environment, r.message, r.title, r.culprit,
                   r.grouping_hash, r.grouping_method, StringsToJson(r.grouping_components),
                   TagsToJson(r.tags), r.payload_json);
   FERRY_RETURN_IF_ERROR(insert->Run());
@@ -299,7 +300,8 @@ base::Result<std::vector<Issue>> SqliteStore::ListIssues(const IssueQuery& q) {
     args.push_back(std::move(v));
     return "?" + std::to_string(args.size());
   };
-  std::string sql = std::string("SELECT ") + kIssueColumns + " FROM issues i WHERE i.project_id = ?1";
+  std::string sql =
+      std::string("SELECT ") + kIssueColumns + " FROM issues i WHERE i.project_id = ?1";
   if (q.status) sql += " AND i.status = " + arg(std::string(IssueStatusName(*q.status)));
   if (!q.level.empty()) sql += " AND i.level = " + arg(q.level);
   if (q.since_ms > 0) sql += " AND i.last_seen_ms >= " + arg(q.since_ms);
@@ -316,7 +318,8 @@ base::Result<std::vector<Issue>> SqliteStore::ListIssues(const IssueQuery& q) {
     std::string p = arg(ContainsPattern(q.text));
     sql += " AND (i.title LIKE " + p + " ESCAPE '\\' OR i.culprit LIKE " + p +
            " ESCAPE '\\' OR EXISTS (SELECT 1 FROM events e WHERE e.issue_id = i.id AND "
-           "e.message LIKE " + p + " ESCAPE '\\'))";
+           "e.message LIKE " +
+           p + " ESCAPE '\\'))";
   }
   sql += " ORDER BY i.last_seen_ms DESC, i.id DESC LIMIT " + arg(int64_t{ClampLimit(q.limit)}) +
          " OFFSET " + arg(std::max<int64_t>(0, q.offset));
@@ -340,8 +343,8 @@ base::Result<std::vector<Issue>> SqliteStore::ListIssues(const IssueQuery& q) {
 base::Result<std::optional<Issue>> SqliteStore::FindIssue(int64_t id) {
   auto conn = readers_.Acquire();
   if (!conn.ok()) return conn.status();
-  auto stmt = (*conn)->Prepare(std::string("SELECT ") + kIssueColumns +
-                               " FROM issues i WHERE i.id = ?1");
+  auto stmt =
+      (*conn)->Prepare(std::string("SELECT ") + kIssueColumns + " FROM issues i WHERE i.id = ?1");
   if (!stmt.ok()) return stmt.status();
   stmt->BindAll(id);
   auto row = stmt->Step();
@@ -459,8 +462,8 @@ base::Result<int64_t> SqliteStore::DeleteEventsBefore(int64_t cutoff_ms, int bat
     }
   }
   for (int64_t row : rows) {
-    for (const char* sql : {"DELETE FROM attachments WHERE event_row = ?1",
-                            "DELETE FROM events WHERE id = ?1"}) {
+    for (const char* sql :
+         {"DELETE FROM attachments WHERE event_row = ?1", "DELETE FROM events WHERE id = ?1"}) {
       auto stmt = writer_->Prepare(sql);
       if (!stmt.ok()) return stmt.status();
       stmt->BindAll(row);

@@ -47,9 +47,9 @@ class SqliteEventsTest : public ::testing::Test {
 };
 
 TEST_F(SqliteEventsTest, SameHashGroupsIntoOneIssueOtherHashIntoAnother) {
-  auto results = store_->SaveEvents({MakeEvent(project_, 1, "a", 1000),
-                                     MakeEvent(project_, 2, "a", 2000),
-                                     MakeEvent(project_, 3, "b", 1500)});
+  auto results =
+      store_->SaveEvents({MakeEvent(project_, 1, "a", 1000), MakeEvent(project_, 2, "a", 2000),
+                          MakeEvent(project_, 3, "b", 1500)});
   ASSERT_TRUE(results.ok());
   ASSERT_EQ(results->size(), 3u);
   EXPECT_TRUE((*results)[0].new_issue);
@@ -90,8 +90,8 @@ TEST_F(SqliteEventsTest, IssueTakesTitleCulpritAndLevelOfItsLatestEvent) {
 
 TEST_F(SqliteEventsTest, DuplicateEventIdChangesNothing) {
   SaveResult first = Save(MakeEvent(project_, 7, "a", 1000));
-  auto again = store_->SaveEvents({MakeEvent(project_, 7, "a", 2000),
-                                   MakeEvent(project_, 7, "b", 3000)});
+  auto again =
+      store_->SaveEvents({MakeEvent(project_, 7, "a", 2000), MakeEvent(project_, 7, "b", 3000)});
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE((*again)[0].duplicate);
   EXPECT_TRUE((*again)[1].duplicate);
@@ -209,7 +209,8 @@ TEST_F(SqliteEventsTest, ListIssuesAppliesEveryFilter) {
 
 TEST_F(SqliteEventsTest, ListIssueEventsNewestFirstWithPaging) {
   int64_t issue = 0;
-  for (int i = 0; i < 5; ++i) issue = Save(MakeEvent(project_, i, "a", 1000 + (i * 7) % 5)).issue_id;
+  for (int i = 0; i < 5; ++i)
+    issue = Save(MakeEvent(project_, i, "a", 1000 + (i * 7) % 5)).issue_id;
   auto events = store_->ListIssueEvents(issue, 10, 0);
   ASSERT_TRUE(events.ok());
   ASSERT_EQ(events->size(), 5u);
@@ -277,8 +278,8 @@ TEST_F(SqliteEventsTest, CountsEventsPerIssuePerDay) {
 }
 
 TEST_F(SqliteEventsTest, ItemCountsAreSummedPerProjectCategoryAndDay) {
-  ASSERT_TRUE(store_->AddItemCounts({{project_, "transaction", 3, 5}, {project_, "session", 3, 1}})
-                  .ok());
+  ASSERT_TRUE(
+      store_->AddItemCounts({{project_, "transaction", 3, 5}, {project_, "session", 3, 1}}).ok());
   ASSERT_TRUE(store_->AddItemCounts({{project_, "transaction", 3, 2}}).ok());
   auto counts = store_->ListItemCounts(project_);
   ASSERT_TRUE(counts.ok());

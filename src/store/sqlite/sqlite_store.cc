@@ -116,8 +116,7 @@ base::Status SqliteStore::LoadKeys(Connection& conn, Project& project) {
 
 base::Result<std::optional<Project>> SqliteStore::QueryProject(Connection& conn,
                                                                const std::string& where,
-                                                               const std::string& arg,
-                                                               int64_t id) {
+                                                               const std::string& arg, int64_t id) {
   auto stmt =
       conn.Prepare("SELECT id, slug, name, platform, created_ms FROM projects WHERE " + where);
   if (!stmt.ok()) return stmt.status();
@@ -238,8 +237,8 @@ base::Result<User> SqliteStore::CreateUser(const std::string& email,
 base::Result<std::optional<User>> SqliteStore::FindUserByEmail(const std::string& email) {
   auto conn = readers_.Acquire();
   if (!conn.ok()) return conn.status();
-  auto stmt = (*conn)->Prepare(std::string("SELECT ") + kUserColumns +
-                               " FROM users WHERE email = ?1");
+  auto stmt =
+      (*conn)->Prepare(std::string("SELECT ") + kUserColumns + " FROM users WHERE email = ?1");
   if (!stmt.ok()) return stmt.status();
   stmt->BindAll(base::AsciiLower(base::Trim(email)));
   auto row = stmt->Step();

@@ -17,8 +17,7 @@ namespace ferry::store::sqlite {
 // Read-only connections handed out one per query and returned afterwards.
 class ReaderPool {
  public:
-  ReaderPool(std::string path, SqliteOptions options)
-      : path_(std::move(path)), options_(options) {}
+  ReaderPool(std::string path, SqliteOptions options) : path_(std::move(path)), options_(options) {}
 
   class Lease {
    public:
