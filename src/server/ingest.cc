@@ -7,6 +7,7 @@
 #include "base/log.h"
 #include "base/strings.h"
 #include "event/grouping.h"
+#include "event/timestamp.h"
 #include "protocol/auth.h"
 #include "protocol/decompress.h"
 #include "server/client_ip.h"
@@ -177,7 +178,7 @@ void Ingest::Process(Job& job, const http::Respond& respond) {
   if (job.legacy) {
     auto key = Authenticate(job, nullptr);
     if (!key.ok()) return fail(key.status());
-    return StoreEvent(*key, body, job.client_ip, {}, respond);
+    return StoreEvent(*key, body, job.client_ip, {}, std::nullopt, respond);
   }
   auto header = protocol::ParseEnvelopeHeader(body);
   if (!header.ok()) return fail(header.status());
@@ -229,15 +230,17 @@ void Ingest::StoreEnvelope(const KeyInfo& key, std::string_view body,
     return respond(IdResponse(id && id->kind == protocol::JsonKind::kString ? id->string_value
                                                                              : ""));
   }
-  StoreEvent(key, event_item->payload, client_ip,
-             event_item ? std::move(attachments) : std::vector<store::Attachment>{}, respond);
+  auto sent_at = event::ParseRfc3339(FieldString(envelope->header.fields, "sent_at"));
+  StoreEvent(key, event_item->payload, client_ip, std::move(attachments), sent_at, respond);
 }
 
 void Ingest::StoreEvent(const KeyInfo& key, std::string_view json, const std::string& client_ip,
                         std::vector<store::Attachment> attachments,
+                        std::optional<std::chrono::system_clock::time_point> sent_at,
                         const http::Respond& respond) {
   event::NormalizeOptions options;
   options.now = std::chrono::system_clock::now();
+  options.sent_at = sent_at;
   options.default_platform = key.project.platform.empty() ? "other" : key.project.platform;
   options.client_ip = client_ip;
   options.max_event_bytes = config_.limits.max_event_bytes;

@@ -39,8 +39,11 @@ class Ingest final : public LocalStore {
   base::Result<KeyInfo> Authenticate(const Job& job, const protocol::EnvelopeHeader* header);
   void StoreEnvelope(const KeyInfo& key, std::string_view body, const std::string& client_ip,
                      const http::Respond& respond);
+  // `sent_at` is the envelope header's, which lets normalization correct a drifted clock.
   void StoreEvent(const KeyInfo& key, std::string_view json, const std::string& client_ip,
-                  std::vector<store::Attachment> attachments, const http::Respond& respond);
+                  std::vector<store::Attachment> attachments,
+                  std::optional<std::chrono::system_clock::time_point> sent_at,
+                  const http::Respond& respond);
 
   const config::Config& config_;
   KeyCache& keys_;
