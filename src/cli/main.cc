@@ -9,8 +9,8 @@
 #include <string>
 
 #include "base/log.h"
-#include "config/config.h"
 #include "cli/store_commands.h"
+#include "config/config.h"
 #include "server/app.h"
 
 #ifndef FERRY_VERSION
@@ -127,4 +127,3 @@ int main(int argc, char** argv) {
   if (*restore) return cli::Restore(*config, restore_file, force);
   return 1;
 }
-

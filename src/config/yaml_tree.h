@@ -18,10 +18,10 @@ struct YamlNode {
   enum class Kind { kNull, kScalar, kSequence, kMap };
 
   Kind kind = Kind::kNull;
-  std::string scalar;                                     // kScalar: the text, unquoted
-  std::vector<YamlNode> items;                            // kSequence
-  std::vector<YamlEntry> entries;                         // kMap, in document order
-  int line = 0;                                           // 1-based; 0 when unknown
+  std::string scalar;              // kScalar: the text, unquoted
+  std::vector<YamlNode> items;     // kSequence
+  std::vector<YamlEntry> entries;  // kMap, in document order
+  int line = 0;                    // 1-based; 0 when unknown
 
   bool IsNull() const { return kind == Kind::kNull; }
 };

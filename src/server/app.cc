@@ -16,11 +16,11 @@
 #include "forward/http_upstream_client.h"
 #include "http/server.h"
 #include "server/endpoints.h"
-#include "server/metrics.h"
-#include "server/tunnel.h"
 #include "server/ingest.h"
 #include "server/key_cache.h"
+#include "server/metrics.h"
 #include "server/store_setup.h"
+#include "server/tunnel.h"
 #include "store/event_writer.h"
 #include "store/retention.h"
 #include "web/api.h"
@@ -132,7 +132,7 @@ base::Status Serve(const config::Config& config) {
     FERRY_RETURN_IF_ERROR(keys->Reload());
     writer = std::make_unique<store::EventWriter>(*store);
     sweeper = std::make_unique<store::RetentionSweeper>(*store, base::RealClock(),
-                                                         effective.store.retention_days);
+                                                        effective.store.retention_days);
     sweeper->Start();
     ingest = std::make_unique<Ingest>(effective, *keys, *writer, metrics, workers);
     api = std::make_unique<web::Api>(effective, *store, workers);

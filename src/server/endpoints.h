@@ -8,8 +8,8 @@
 #include "config/config.h"
 #include "http/types.h"
 #include "server/cors.h"
-#include "server/metrics.h"
 #include "server/ingest.h"
+#include "server/metrics.h"
 #include "server/tunnel.h"
 #include "web/api.h"
 

@@ -1,7 +1,6 @@
 #include "server/ingest.h"
 
 #include <boost/asio/post.hpp>
-
 #include <chrono>
 
 #include "base/log.h"
@@ -104,19 +103,21 @@ void Ingest::Deliver(const protocol::Dsn& dsn, std::shared_ptr<const std::string
   });
 }
 
-base::Result<KeyInfo> Ingest::Authenticate(const Job& job,
-                                           const protocol::EnvelopeHeader* header) {
+base::Result<KeyInfo> Ingest::Authenticate(const Job& job, const protocol::EnvelopeHeader* header) {
   // Every place a client may put its key; all that are present must agree.
   std::vector<std::pair<std::string, std::string>> keys;  // (source, key)
   const auto& req = job.in.request;
   if (auto v = req["X-Sentry-Auth"]; !v.empty()) {
     auto auth = protocol::ParseAuthHeader(v);
-    if (!auth.ok()) return base::Unauthenticated("invalid X-Sentry-Auth: " + auth.status().detail());
+    if (!auth.ok())
+      return base::Unauthenticated("invalid X-Sentry-Auth: " + auth.status().detail());
     keys.emplace_back("X-Sentry-Auth", auth->sentry_key);
   }
-  if (auto v = req[bhttp::field::authorization]; base::EqualsIgnoreCase(v.substr(0, 7), "sentry ")) {
+  if (auto v = req[bhttp::field::authorization];
+      base::EqualsIgnoreCase(v.substr(0, 7), "sentry ")) {
     auto auth = protocol::ParseAuthHeader(v);
-    if (!auth.ok()) return base::Unauthenticated("invalid Authorization: " + auth.status().detail());
+    if (!auth.ok())
+      return base::Unauthenticated("invalid Authorization: " + auth.status().detail());
     keys.emplace_back("Authorization", auth->sentry_key);
   }
   std::string_view target = req.target();
@@ -187,8 +188,8 @@ void Ingest::Process(Job& job, const http::Respond& respond) {
   StoreEnvelope(*key, body, job.client_ip, respond);
 }
 
-void Ingest::StoreEnvelope(const KeyInfo& key, std::string_view body,
-                           const std::string& client_ip, const http::Respond& respond) {
+void Ingest::StoreEnvelope(const KeyInfo& key, std::string_view body, const std::string& client_ip,
+                           const http::Respond& respond) {
   auto envelope = protocol::ParseEnvelope(body);
   if (!envelope.ok()) {
     metrics_.CountItem("envelope", "invalid");
@@ -201,16 +202,15 @@ void Ingest::StoreEnvelope(const KeyInfo& key, std::string_view body,
     if (item.type == "event" && event_item == nullptr) {
       if (item.payload.size() > config_.limits.max_event_bytes) {
         metrics_.CountItem("event", "too_large");
-        return respond(ErrorResponse(base::TooLarge(
-            "event exceeds " + std::to_string(config_.limits.max_event_bytes) +
-            " bytes (limits.max_event_bytes)")));
+        return respond(ErrorResponse(base::TooLarge("event exceeds " +
+                                                    std::to_string(config_.limits.max_event_bytes) +
+                                                    " bytes (limits.max_event_bytes)")));
       }
       event_item = &item;
     } else if (item.type == "attachment") {
-      attachments.push_back({FieldString(item.fields, "filename"),
-                             FieldString(item.fields, "content_type"),
-                             FieldString(item.fields, "attachment_type"),
-                             std::string(item.payload)});
+      attachments.push_back(
+          {FieldString(item.fields, "filename"), FieldString(item.fields, "content_type"),
+           FieldString(item.fields, "attachment_type"), std::string(item.payload)});
     } else {
       ++counts[std::string(CountCategory(item.type))];
     }
@@ -227,8 +227,8 @@ void Ingest::StoreEnvelope(const KeyInfo& key, std::string_view body,
   }
   if (!event_item) {
     const auto* id = envelope->header.Find("event_id");
-    return respond(IdResponse(id && id->kind == protocol::JsonKind::kString ? id->string_value
-                                                                             : ""));
+    return respond(
+        IdResponse(id && id->kind == protocol::JsonKind::kString ? id->string_value : ""));
   }
   auto sent_at = event::ParseRfc3339(FieldString(envelope->header.fields, "sent_at"));
   StoreEvent(key, event_item->payload, client_ip, std::move(attachments), sent_at, respond);
@@ -261,8 +261,8 @@ void Ingest::StoreEvent(const KeyInfo& key, std::string_view json, const std::st
     if (!r.ok()) {
       metrics_.CountItem("event", "store_failed");
       base::Log(base::LogLevel::kError, "cannot store event", {{"error", r.status().detail()}});
-      return respond(ErrorResponse(base::Unavailable("the store cannot take the event: " +
-                                                     r.status().detail())));
+      return respond(ErrorResponse(
+          base::Unavailable("the store cannot take the event: " + r.status().detail())));
     }
     metrics_.CountItem("event", r->duplicate ? "duplicate" : "stored");
     respond(IdResponse(event_id));

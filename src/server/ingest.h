@@ -5,7 +5,6 @@
 #pragma once
 
 #include <boost/asio/thread_pool.hpp>
-
 #include <memory>
 #include <string>
 
@@ -23,8 +22,8 @@ namespace ferry::server {
 
 class Ingest final : public LocalStore {
  public:
-  Ingest(const config::Config& config, KeyCache& keys, store::EventWriter& writer,
-         Metrics& metrics, boost::asio::thread_pool& workers);
+  Ingest(const config::Config& config, KeyCache& keys, store::EventWriter& writer, Metrics& metrics,
+         boost::asio::thread_pool& workers);
 
   // `project_id` is the id from the path; `legacy` selects /store/ (one JSON event).
   void Handle(int64_t project_id, bool legacy, http::IncomingRequest in, http::Respond respond);

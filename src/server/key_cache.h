@@ -45,8 +45,8 @@ class KeyCache {
 
   store::Store& store_;
   std::mutex mu_;
-  std::unordered_map<std::string, KeyInfo> keys_;         // guarded by mu_
-  std::unordered_map<int64_t, ProjectInfo> projects_;     // guarded by mu_
+  std::unordered_map<std::string, KeyInfo> keys_;        // guarded by mu_
+  std::unordered_map<int64_t, ProjectInfo> projects_;    // guarded by mu_
   std::chrono::steady_clock::time_point last_reload_{};  // guarded by mu_
 };
 

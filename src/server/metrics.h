@@ -47,7 +47,7 @@ class Metrics {
   std::map<std::string, Histogram> latency_;                        // by route
   std::map<std::pair<std::string, unsigned>, uint64_t> forwarded_;  // (upstream, status)
   std::map<std::string, uint64_t> rejected_;                        // by reason
-  std::map<std::pair<std::string, std::string>, uint64_t> items_;  // (category, outcome)
+  std::map<std::pair<std::string, std::string>, uint64_t> items_;   // (category, outcome)
   uint64_t bytes_in_ = 0;
   uint64_t bytes_out_ = 0;
   std::vector<Gauge> gauges_;

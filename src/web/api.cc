@@ -3,7 +3,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-
 #include <chrono>
 #include <vector>
 
@@ -63,11 +62,16 @@ int64_t ParsePeriodMs(std::string_view s) {
   int64_t n = 0;
   if (!ParseId(s.substr(0, s.size() - 1), &n)) return 0;
   switch (s.back()) {
-    case 's': return n * 1000;
-    case 'm': return n * 60'000;
-    case 'h': return n * 3'600'000;
-    case 'd': return n * 86'400'000;
-    case 'w': return n * 7 * 86'400'000;
+    case 's':
+      return n * 1000;
+    case 'm':
+      return n * 60'000;
+    case 'h':
+      return n * 3'600'000;
+    case 'd':
+      return n * 86'400'000;
+    case 'w':
+      return n * 7 * 86'400'000;
   }
   return 0;
 }
@@ -125,8 +129,8 @@ int64_t ParseCursor(std::string_view cursor) {
   auto first = cursor.find(':');
   if (first != std::string_view::npos) {
     auto second = cursor.find(':', first + 1);
-    cursor = cursor.substr(first + 1, second == std::string_view::npos ? std::string_view::npos
-                                                                       : second - first - 1);
+    cursor = cursor.substr(
+        first + 1, second == std::string_view::npos ? std::string_view::npos : second - first - 1);
   }
   int64_t offset = 0;
   return ParseId(cursor, &offset) ? offset : 0;
@@ -225,7 +229,8 @@ http::Response Api::Answer(const http::Request& req) {
     bool more = issues->size() > static_cast<size_t>(limit);
     if (more) issues->pop_back();
     json::array out;
-    for (const auto& issue : *issues) out.push_back(IssueJson(issue, *project, config_.server.public_url));
+    for (const auto& issue : *issues)
+      out.push_back(IssueJson(issue, *project, config_.server.public_url));
     auto res = JsonResponse(bhttp::status::ok, out);
     SetLink(res, config_.server.public_url + path + "?query=" + QueryParam(target, "query"),
             q.offset, static_cast<int>(limit), more);
@@ -258,7 +263,8 @@ http::Response Api::Answer(const http::Request& req) {
       if (method == bhttp::verb::put) {
         boost::system::error_code ec;
         auto body = json::parse(req.body(), ec);
-        const json::value* status = ec || !body.is_object() ? nullptr : body.as_object().if_contains("status");
+        const json::value* status =
+            ec || !body.is_object() ? nullptr : body.as_object().if_contains("status");
         auto parsed = status && status->is_string()
                           ? store::ParseIssueStatus(std::string(status->as_string()))
                           : std::nullopt;
@@ -273,7 +279,8 @@ http::Response Api::Answer(const http::Request& req) {
       } else if (method != bhttp::verb::get) {
         return not_allowed("GET, PUT");
       }
-      return JsonResponse(bhttp::status::ok, IssueJson(**issue, **project, config_.server.public_url));
+      return JsonResponse(bhttp::status::ok,
+                          IssueJson(**issue, **project, config_.server.public_url));
     }
     if (method != bhttp::verb::get) return not_allowed("GET");
     if (seg.size() == 3 && seg[2] == "events") {

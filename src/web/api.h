@@ -5,7 +5,6 @@
 #pragma once
 
 #include <boost/asio/thread_pool.hpp>
-
 #include <string>
 
 #include "config/config.h"

@@ -1,7 +1,6 @@
 #include "web/api_json.h"
 
 #include <boost/json/parse.hpp>
-
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -102,11 +101,10 @@ json::array Entries(const json::value& payload) {
         values.push_back(std::move(out));
       }
     }
-    entries.push_back(json::object{
-        {"type", "exception"},
-        {"data", json::object{{"values", std::move(values)},
-                              {"hasSystemFrames", system_frames},
-                              {"excOmitted", nullptr}}}});
+    entries.push_back(json::object{{"type", "exception"},
+                                   {"data", json::object{{"values", std::move(values)},
+                                                         {"hasSystemFrames", system_frames},
+                                                         {"excOmitted", nullptr}}}});
   }
   if (const auto* st = Get(payload, "stacktrace")) {
     entries.push_back(
@@ -130,8 +128,8 @@ json::array Entries(const json::value& payload) {
         values.push_back(std::move(out));
       }
     }
-    entries.push_back(
-        json::object{{"type", "breadcrumbs"}, {"data", json::object{{"values", std::move(values)}}}});
+    entries.push_back(json::object{{"type", "breadcrumbs"},
+                                   {"data", json::object{{"values", std::move(values)}}}});
   }
   if (const auto* req = Get(payload, "request")) {
     json::object data;
