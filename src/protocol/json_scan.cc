@@ -326,6 +326,7 @@ Status Scanner::Run(std::vector<JsonField>& fields) {
       if (depth == 1 && top_is_object) {
         member.value_end = pos_;
         fields.push_back(std::move(member));
+        member = JsonField{};  // a moved-from object is reset before reuse
       }
       SkipSpace();
       if (AtEnd()) return NotJson("unexpected end");

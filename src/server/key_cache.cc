@@ -5,6 +5,10 @@
 namespace ferry::server {
 
 base::Status KeyCache::Reload() {
+  {
+    std::lock_guard lock(mu_);
+    ++reloads_started_;
+  }
   auto projects = store_.ListProjects();
   if (!projects.ok()) return projects.status();
   std::unordered_map<std::string, KeyInfo> keys;
@@ -17,15 +21,14 @@ base::Status KeyCache::Reload() {
   std::lock_guard lock(mu_);
   keys_ = std::move(keys);
   projects_ = std::move(by_id);
-  last_reload_ = std::chrono::steady_clock::now();
   return base::Status::Ok();
 }
 
-void KeyCache::ReloadIfStale() {
+void KeyCache::ReloadSince(uint64_t seen_started) {
+  std::lock_guard reloading(reload_mu_);
   {
     std::lock_guard lock(mu_);
-    if (std::chrono::steady_clock::now() - last_reload_ < kMinReloadInterval) return;
-    last_reload_ = std::chrono::steady_clock::now();
+    if (reloads_started_ != seen_started) return;
   }
   auto st = Reload();
   if (!st.ok()) {
@@ -34,24 +37,28 @@ void KeyCache::ReloadIfStale() {
 }
 
 std::optional<KeyInfo> KeyCache::Find(const std::string& public_key) {
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    {
-      std::lock_guard lock(mu_);
-      if (auto it = keys_.find(public_key); it != keys_.end()) return it->second;
-    }
-    if (attempt == 0) ReloadIfStale();
+  uint64_t seen;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = keys_.find(public_key); it != keys_.end()) return it->second;
+    seen = reloads_started_;
   }
+  ReloadSince(seen);
+  std::lock_guard lock(mu_);
+  if (auto it = keys_.find(public_key); it != keys_.end()) return it->second;
   return std::nullopt;
 }
 
 std::optional<ProjectInfo> KeyCache::FindProject(int64_t id) {
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    {
-      std::lock_guard lock(mu_);
-      if (auto it = projects_.find(id); it != projects_.end()) return it->second;
-    }
-    if (attempt == 0) ReloadIfStale();
+  uint64_t seen;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = projects_.find(id); it != projects_.end()) return it->second;
+    seen = reloads_started_;
   }
+  ReloadSince(seen);
+  std::lock_guard lock(mu_);
+  if (auto it = projects_.find(id); it != projects_.end()) return it->second;
   return std::nullopt;
 }
 

@@ -1,6 +1,7 @@
 // The project keys the ingest endpoints check, held in memory so the I/O threads never run
-// SQL. A key that is not cached (a project created by the CLI while the server runs) triggers
-// a reload from the store on a worker thread, at most once per kMinReloadInterval.
+// SQL. A key that is not cached (a project created by the CLI while the server runs) makes the
+// worker reload from the store before it answers. Reloads are serialized and coalesced: a miss
+// waits for the reload in progress, and reloads again only if none finished since the miss.
 #pragma once
 
 #include <chrono>
@@ -33,21 +34,23 @@ class KeyCache {
   // Reads every project and key. Blocking: call at start-up or on a worker thread.
   base::Status Reload();
 
-  // The cached entry for `public_key`; on a miss, reloads (rate-limited) and looks again.
+  // The cached entry for `public_key`; on a miss, reloads (see above) and looks again.
   // Blocking on a miss: call on a worker thread.
   std::optional<KeyInfo> Find(const std::string& public_key);
   std::optional<ProjectInfo> FindProject(int64_t id);
 
  private:
-  static constexpr std::chrono::milliseconds kMinReloadInterval{250};
-
-  void ReloadIfStale();
+  // Reloads unless a reload started after `seen_started` was read (reloads are serialized,
+  // so holding reload_mu_ means that one has finished). A reload that was already running at
+  // the miss does not count: it may have read the store before the key was created.
+  void ReloadSince(uint64_t seen_started);
 
   store::Store& store_;
+  std::mutex reload_mu_;  // serializes reloads
   std::mutex mu_;
-  std::unordered_map<std::string, KeyInfo> keys_;        // guarded by mu_
-  std::unordered_map<int64_t, ProjectInfo> projects_;    // guarded by mu_
-  std::chrono::steady_clock::time_point last_reload_{};  // guarded by mu_
+  std::unordered_map<std::string, KeyInfo> keys_;      // guarded by mu_
+  std::unordered_map<int64_t, ProjectInfo> projects_;  // guarded by mu_
+  uint64_t reloads_started_ = 0;                       // guarded by mu_
 };
 
 }  // namespace ferry::server

@@ -10,7 +10,8 @@ import zlib from 'node:zlib';
 import path from 'node:path';
 import {
   Api, assertOk, assertRefused, errorEvent, ferryCli, issueEvents, makeToken, messageEvent,
-  projectCreate, projectList, runClients, sendOk, startStore, tempDir, writeStoreConfig,
+  projectCreate, projectCreateSettled, projectList, runClients, sendOk, startStore, tempDir, warmKey,
+  writeStoreConfig,
 } from './lib/store.mjs';
 
 const EMAIL = 'backup-admin@example.com';
@@ -23,8 +24,9 @@ before(async () => {
   const ferry = await startStore(tmp.dir);
   try {
     await ferry.waitStdout(/project "default" DSN: /);
-    const other = await projectCreate(cfg, 'backup-other', 'python');
+    const other = await projectCreateSettled(cfg, 'backup-other', 'python');
     await makeToken(cfg, EMAIL);
+    await warmKey(ferry.url, other.dsn);
     const projects = await projectList(cfg);
     assert.deepEqual(projects.map((p) => p.slug).sort(), ['backup-other', 'default']);
     src.projects = projects;
@@ -34,13 +36,15 @@ before(async () => {
       base: ferry.url, clients: 4, count: 400,
       make: (c, i) => {
         const kind = (c + i) % 4;
-        const event = kind === 3 ? messageEvent(`backup message ${kind}`)
-          : errorEvent({ value: `failure ${i}`, fn: `site${kind}`, file: `src/site${kind}.js` });
+        // Some varied payload, so that the backup has real work to do while events arrive.
+        const extra = { extra: { blob: randomBytes(3000).toString('base64') } };
+        const event = kind === 3 ? messageEvent(`backup message ${kind}`, extra)
+          : errorEvent({ value: `failure ${i}`, fn: `site${kind}`, file: `src/site${kind}.js`, extra });
         return { dsn: dsns[i % 2], event };
       },
     });
     // Let some events in, then back up while the clients keep going.
-    while (clients.ok.length < 60 && clients.failed.length === 0) await new Promise((r) => setTimeout(r, 20));
+    while (clients.ok.length < 150 && clients.failed.length === 0) await new Promise((r) => setTimeout(r, 20));
     src.okBefore = clients.ok.map((o) => o.id);
     src.backup = path.join(tmp.dir, 'full.backup');
     const b = await ferryCli(['backup', '--output', src.backup], cfg, { timeoutMs: 60000 });
@@ -86,8 +90,11 @@ describe('full backup taken under ingest', () => {
     }));
   });
   after(async () => {
-    await ferry?.stop({ keepDir: true });
-    await t?.tmp.cleanup();
+    try {
+      await ferry?.stop({ keepDir: true });
+    } finally {
+      await t?.tmp.cleanup();
+    }
   });
 
   test('same projects, ids and DSNs', { timeout: 30000 }, async () => {
@@ -102,7 +109,7 @@ describe('full backup taken under ingest', () => {
     assert.equal((await projectList(t.cfg)).length, src.projects.length);
   });
 
-  test('a consistent snapshot: issue counts equal the restored events; all retrievable', { timeout: 120000 }, async () => {
+  test('a consistent snapshot: issue counts equal the restored events; all retrievable', { timeout: 120000 }, async (tc) => {
     const restored = new Set();
     for (const p of src.projects) {
       for (const issue of await api.allIssues(p.slug, '')) {
@@ -115,6 +122,9 @@ describe('full backup taken under ingest', () => {
         }
       }
     }
+    tc.diagnostic(`${restored.size} events restored; ${src.okBefore.length} answered before the backup ` +
+      `started, ${src.okAfterBackup.size} when it ended, ${src.okAll.size} in all`);
+    assert.ok(src.okBefore.length >= 150);
     const missing = src.okBefore.filter((id) => !restored.has(id));
     assert.deepEqual(missing, [], 'events answered 200 before the backup started are all restored');
     const unknown = [...restored].filter((id) => !src.okAll.has(id));
@@ -152,8 +162,11 @@ describe('--config-only backup', () => {
       for (const p of src.projects) assert.deepEqual(await api.issues(p.slug, ''), [], `issues of ${p.slug}`);
       await sendOk(ferry.url, src.projects[0].dsn, messageEvent('config-only restore works'));
     } finally {
-      await ferry?.stop({ keepDir: true });
-      await t.tmp.cleanup();
+      try {
+        await ferry?.stop({ keepDir: true });
+      } finally {
+        await t.tmp.cleanup();
+      }
     }
   });
 });

@@ -7,7 +7,7 @@ import zlib from 'node:zlib';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import {
-  Api, authHeader, errorEvent, makeToken, metric, parseDsn, projectCreate, sendEvent, sendOk,
+  Api, authHeader, errorEvent, makeToken, metric, parseDsn, projectCreateSettled, sendEvent, sendOk,
   startStore, tempDir, writeStoreConfig,
 } from './lib/store.mjs';
 import { assertJsonError, buildEnvelope, eventId, request } from './lib/envelope.mjs';
@@ -24,14 +24,17 @@ before(async () => {
   tmp = await tempDir('ferry-store-bad-');
   cfg = await writeStoreConfig(tmp.dir);
   ferry = await startStore(tmp.dir);
-  a = await projectCreate(cfg, 'bad-a');
-  b = await projectCreate(cfg, 'bad-b');
+  a = await projectCreateSettled(cfg, 'bad-a');
+  b = await projectCreateSettled(cfg, 'bad-b');
   api = new Api(ferry.url, await makeToken(cfg));
 });
 
 after(async () => {
-  await ferry?.stop({ keepDir: true });
-  await tmp?.cleanup();
+  try {
+    await ferry?.stop({ keepDir: true });
+  } finally {
+    await tmp?.cleanup();
+  }
 });
 
 const url = (id, suffix = 'envelope', q = '') => `${ferry.url}/api/${id}/${suffix}/${q}`;

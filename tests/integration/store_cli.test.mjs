@@ -4,6 +4,7 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   Api, assertOk, assertRefused, ferryCli, messageEvent, parseDsn, projectCreate, projectList,
   sendEvent, sendOk, startStore, tempDir, writeStoreConfig,
@@ -65,8 +66,11 @@ describe('with the server running', () => {
     await ferry.waitStdout(DSN_LINE);
   });
   after(async () => {
-    await ferry?.stop({ keepDir: true });
-    await tmp?.cleanup();
+    try {
+      await ferry?.stop({ keepDir: true });
+    } finally {
+      await tmp?.cleanup();
+    }
   });
 
   test('project create prints the slug, id and a DSN the running server accepts at once', { timeout: 30000 }, async () => {
@@ -80,8 +84,11 @@ describe('with the server running', () => {
     assert.equal(d.id, id);
     assert.equal(`http://${d.hostPort}`, ferry.url, 'the DSN names public_url');
     assert.equal(r.stderr, '');
-    const eventId = await sendOk(ferry.url, dsn, messageEvent('first event of the new project'));
-    assert.match(eventId, /^[0-9a-f]{32}$/);
+    // Several clients at once, right after the project was made (a fresh app's first burst).
+    const burst = await Promise.all(Array.from({ length: 8 }, (_, i) => sendEvent(ferry.url, dsn,
+      messageEvent(`first events of the new project ${i}`))));
+    assert.deepEqual(burst.map((x) => `${x.status} ${x.status === 200 ? '' : x.text}`.trim()),
+      Array(8).fill('200'), 'every request of the first burst is accepted');
     const list = await projectList(cfg);
     const row = list.find((p) => p.slug === slug);
     assert.deepEqual(row, { id: Number(id), slug, dsn });
@@ -94,7 +101,12 @@ describe('with the server running', () => {
     const p2 = await projectCreate(cfg, 'beta');
     assert.notEqual(p1.id, p2.id);
     assert.notEqual(parseDsn(p1.dsn).key, parseDsn(p2.dsn).key);
-    await sendOk(ferry.url, p2.dsn, messageEvent('beta works'));
+    // Past the key cache's reload interval, a burst of concurrent first requests for beta.
+    await sleep(400);
+    const burst = await Promise.all(Array.from({ length: 8 }, (_, i) => sendEvent(ferry.url, p2.dsn,
+      messageEvent(`beta works ${i}`))));
+    assert.deepEqual(burst.map((x) => `${x.status} ${x.status === 200 ? '' : x.text}`.trim()),
+      Array(8).fill('200'), 'every concurrent first request for a new project is accepted');
     const crossed = `http://${parseDsn(p2.dsn).key}@${parseDsn(p1.dsn).hostPort}/${p1.id}`;
     const res = await sendEvent(ferry.url, crossed, messageEvent('wrong project'));
     assert.equal(res.status, 403, res.text);

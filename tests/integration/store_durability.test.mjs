@@ -3,7 +3,7 @@
 import { test, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  Api, errorEvent, issueEvents, killHard, makeToken, messageEvent, projectCreate, runClients,
+  Api, errorEvent, issueEvents, killHard, makeToken, messageEvent, metric, projectCreateSettled, runClients,
   startStore, tempDir, writeStoreConfig,
 } from './lib/store.mjs';
 import { sleep } from './lib/envelope.mjs';
@@ -36,7 +36,7 @@ describe('concurrency', () => {
     const cfg = await writeStoreConfig(tmp.dir);
     const ferry = await startStore(tmp.dir);
     try {
-      const project = await projectCreate(cfg, 'concurrent');
+      const project = await projectCreateSettled(cfg, 'concurrent');
       const api = new Api(ferry.url, await makeToken(cfg));
       // 5 groups: 4 error sites (values vary) and one fingerprinted message group.
       const make = (c, i) => {
@@ -61,6 +61,8 @@ describe('concurrency', () => {
       for (const o of ok) want[o.group] = (want[o.group] || 0) + 1;
       const counts = issues.map((i) => Number(i.count)).sort((x, y) => x - y);
       assert.deepEqual(counts, Object.values(want).sort((x, y) => x - y));
+      const counted = await metric(ferry.url, 'ferry_ingest_items_total', { category: 'event', outcome: 'stored' });
+      assert.equal(counted, 400, 'ferry_ingest_items_total{category="event",outcome="stored"}');
       ferry.assertAlive();
     } finally {
       await ferry.stop({ keepDir: true });
@@ -78,7 +80,7 @@ describe('kill -9 under ingest', () => {
     let token;
     let run;
     try {
-      project = await projectCreate(cfg, 'killed');
+      project = await projectCreateSettled(cfg, 'killed');
       token = await makeToken(cfg);
       run = runClients({
         base: ferry.url, clients: 6, count: 2000,
@@ -91,7 +93,8 @@ describe('kill -9 under ingest', () => {
       // Kill while the clients are mid-flight.
       const deadline = Date.now() + 20000;
       while (run.ok.length < 150 && Date.now() < deadline && run.failed.length === 0) await sleep(10);
-      assert.ok(run.ok.length >= 150, `only ${run.ok.length} events were answered before the kill`);
+      assert.ok(run.ok.length >= 150, `only ${run.ok.length} events were answered before the kill; ` +
+        `failures: ${JSON.stringify(run.failed.slice(0, 3))}; stderr:\n${ferry.stderrTail()}`);
       await killHard(ferry);
       assert.equal(ferry.exited.signal, 'SIGKILL');
     } catch (e) {
@@ -100,7 +103,8 @@ describe('kill -9 under ingest', () => {
       throw e;
     }
     const { ok, failed } = await run.done;
-    assert.ok(failed.length > 0 && failed.every((f) => f.error), 'the clients saw the connection break');
+    assert.ok(failed.length > 0 && failed.every((f) => f.error),
+      `the clients saw the connection break: ${JSON.stringify(failed.slice(0, 3))}`);
     ferry = await startStore(tmp.dir);
     try {
       const api = new Api(ferry.url, token);

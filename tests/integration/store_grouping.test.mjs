@@ -4,7 +4,7 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  Api, entry, errorEvent, makeToken, messageEvent, projectCreate, sendOk, startStore, tempDir,
+  Api, entry, errorEvent, makeToken, messageEvent, projectCreateSettled, sendOk, startStore, tempDir,
   writeStoreConfig,
 } from './lib/store.mjs';
 
@@ -21,13 +21,16 @@ before(async () => {
 });
 
 after(async () => {
-  await ferry?.stop({ keepDir: true });
-  await tmp?.cleanup();
+  try {
+    await ferry?.stop({ keepDir: true });
+  } finally {
+    await tmp?.cleanup();
+  }
 });
 
 // Sends the events into a new project; returns { project, ids, events (API JSON, in order) }.
 async function ingest(name, events) {
-  const project = await projectCreate(cfg, name);
+  const project = await projectCreateSettled(cfg, name);
   const ids = [];
   for (const ev of events) ids.push(await sendOk(ferry.url, project.dsn, ev));
   const stored = [];
@@ -71,6 +74,37 @@ describe('grouping', () => {
       const evs = await api.get(`/api/0/issues/${events[0].groupID}/events/`);
       assert.deepEqual(evs.map((e) => e.eventID).sort(), [events[0].eventID, events[1].eventID].sort());
     });
+
+  test('only in-app frames (module/filename + function) of the last exception count', { timeout: 30000 }, async () => {
+    const frames = (lib, line) => [
+      { function: 'Module._compile', filename: 'node:internal/modules/cjs/loader', lineno: lib, in_app: false },
+      { function: 'handle', filename: 'src/server.js', lineno: line, in_app: true },
+      { function: lib > 100 ? 'dispatchA' : 'dispatchB', filename: 'node_modules/express/router.js', lineno: lib, in_app: false },
+      { function: 'checkout', filename: 'src/cart.js', lineno: line + 5, in_app: true },
+    ];
+    const exc = (f, cause, t) => ({
+      level: 'error', platform: 'node', timestamp: t,
+      exception: { values: [
+        { type: 'CauseError', value: cause, stacktrace: { frames: [{ function: cause, filename: `src/${cause}.js`, in_app: true }] } },
+        { type: 'Error', value: 'checkout failed', stacktrace: { frames: f } },
+      ] },
+    });
+    const t0 = Date.now() / 1000 - 60;
+    const { events } = await ingest('in-app', [
+      exc(frames(50, 10), 'db', t0),
+      exc(frames(150, 99), 'cache', t0 + 10), // other system frames, lines and cause: same group
+      exc(frames(50, 10).map((f) => (f.function === 'checkout' ? { ...f, function: 'pay' } : f)), 'db', t0 + 20),
+    ]);
+    assert.equal(events[0].groupID, events[1].groupID, 'system frames, line numbers and the cause do not split');
+    assert.notEqual(events[2].groupID, events[0].groupID, 'another in-app function splits');
+    assert.equal(events[0].title, 'Error: checkout failed', 'the title comes from the last exception');
+    assert.equal(events[0].culprit, 'checkout(src/cart.js)');
+    const latest = await api.latest(events[0].groupID);
+    assert.equal(latest.eventID, events[1].eventID, 'latest is the newest event');
+    const exception = entry(latest, 'exception');
+    assert.deepEqual(exception.data.values.map((v) => v.type), ['CauseError', 'Error']);
+    assert.deepEqual(exception.data.values[1].stacktrace.frames.map((f) => f.inApp), [false, true, false, true]);
+  });
 
   test('fingerprint ["custom-group"] merges different errors', { timeout: 30000 }, async () => {
     const fp = { fingerprint: ['custom-group'] };
@@ -128,6 +162,32 @@ describe('grouping', () => {
     assert.equal(events[0].groupID, events[1].groupID);
     assert.notEqual(events[2].groupID, events[0].groupID);
     assert.equal(events[0].grouping.method, 'exception');
+  });
+});
+
+describe('lookups', () => {
+  test('a resent event id is answered 200 again but stored and counted once', { timeout: 30000 }, async () => {
+    const project = await projectCreateSettled(cfg, 'dedup');
+    const ev = errorEvent({ value: 'sent twice', fn: 'retry', file: 'src/retry.js' });
+    const id = await sendOk(ferry.url, project.dsn, ev);
+    assert.equal(await sendOk(ferry.url, project.dsn, { ...ev, event_id: id }), id);
+    const stored = (await api.event(project.slug, id)).json;
+    assert.equal((await issue(stored.groupID)).count, '1');
+    assert.equal((await api.get(`/api/0/issues/${stored.groupID}/events/`)).length, 1);
+  });
+
+  test('unknown issues, events and projects are 404 with a JSON detail', { timeout: 30000 }, async () => {
+    const project = await projectCreateSettled(cfg, 'lookup');
+    const other = await projectCreateSettled(cfg, 'lookup-other');
+    const id = await sendOk(ferry.url, project.dsn, messageEvent('find me'));
+    assert.equal((await api.event(project.slug, id)).status, 200);
+    for (const p of [`/api/0/projects/ferry/${other.slug}/events/${id}/`, '/api/0/issues/987654321/',
+      '/api/0/issues/987654321/events/latest/', '/api/0/projects/ferry/no-such-project/issues/',
+      `/api/0/projects/ferry/${project.slug}/events/00000000000000000000000000000000/`]) {
+      const res = await api.call('GET', p);
+      assert.equal(res.status, 404, `${p}: ${res.status} ${res.text}`);
+      assert.equal(typeof res.json?.detail, 'string', `${p}: ${res.text}`);
+    }
   });
 });
 

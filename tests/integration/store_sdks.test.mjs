@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  Api, REPO_ROOT, entry, makeToken, parseDsn, projectCreate, startStore, tempDir, waitFor,
+  Api, REPO_ROOT, entry, makeToken, parseDsn, projectCreateSettled, startStore, tempDir, waitFor,
   writeStoreConfig,
 } from './lib/store.mjs';
 
@@ -25,17 +25,30 @@ let cfg;
 let api;
 let defaultDsn;
 
+// A DSN hard-coded in a shipped app, remapped by the tunnel to ferry's own default project.
+const OLD_DSN = 'https://0123456789abcdef0123456789abcdef@sentry.old.example/4';
+
 before(async () => {
   tmp = await tempDir('ferry-store-sdks-');
   cfg = await writeStoreConfig(tmp.dir, { extra: { tunnel: { paths: ['/tunnel'] } } });
+  // First start creates "default"; the second runs with a remap onto its DSN.
   ferry = await startStore(tmp.dir);
   defaultDsn = (await ferry.waitStdout(/^ {2}project "default" DSN: (\S+)$/m))[1];
+  await ferry.stop({ keepDir: true });
+  cfg = await writeStoreConfig(tmp.dir, {
+    port: parseDsn(defaultDsn).port,
+    extra: { tunnel: { paths: ['/tunnel'], remap: { [OLD_DSN]: defaultDsn } } },
+  });
+  ferry = await startStore(tmp.dir);
   api = new Api(ferry.url, await makeToken(cfg));
 });
 
 after(async () => {
-  await ferry?.stop({ keepDir: true });
-  await tmp?.cleanup();
+  try {
+    await ferry?.stop({ keepDir: true });
+  } finally {
+    await tmp?.cleanup();
+  }
 });
 
 // Waits until the event is stored, then returns { event, issue } from the API.
@@ -52,7 +65,7 @@ async function fetchEvent(slug, id) {
 }
 
 // The issue of an exception: title, culprit, level, platform; latest event with frames.
-async function checkException(slug, id, { title, culprit, level = 'error', platform, fn }) {
+async function checkException(slug, id, { title, culprit, level = 'error', platform, fn, count = '1' }) {
   const { event, issue } = await fetchEvent(slug, id);
   assert.equal(issue.title, title);
   if (culprit instanceof RegExp) assert.match(issue.culprit, culprit);
@@ -60,7 +73,7 @@ async function checkException(slug, id, { title, culprit, level = 'error', platf
   assert.equal(issue.level, level);
   assert.equal(issue.platform, platform);
   assert.equal(issue.status, 'unresolved');
-  assert.equal(issue.count, '1');
+  assert.equal(issue.count, count);
   const listed = await api.issues(slug);
   assert.ok(listed.some((i) => i.id === issue.id), `issue ${issue.id} not in the project's issue list`);
   const latest = await api.latest(issue.id);
@@ -94,8 +107,8 @@ describe('python sentry-sdk 1.9.10 (legacy /store/, gzip)', () => {
     const v = await execFileP(PYTHON, ['-c', 'import sentry_sdk; print(sentry_sdk.VERSION)'])
       .catch((e) => assert.fail(`python3-sentry-sdk is not importable with ${PYTHON}: ${e.stderr || e.message}`));
     assert.equal(v.stdout.trim(), '1.9.10', 'the test targets python sentry-sdk 1.9.10 (Debian 12)');
-    const project = await projectCreate(cfg, 'python-app', 'python');
-    const { stdout } = await execFileP(PYTHON, [PY_SCRIPT, project.dsn, '250'], { timeout: 30000 });
+    const project = await projectCreateSettled(cfg, 'python-app', 'python');
+    const { stdout } = await execFileP(PYTHON, ['-B', PY_SCRIPT, project.dsn, '250'], { timeout: 30000 });
     const ids = JSON.parse(stdout.trim().split('\n').at(-1));
     assert.match(ids.exception, /^[0-9a-f]{32}$/);
     const { event } = await checkException(project.slug, ids.exception, {
@@ -126,12 +139,13 @@ describe('@sentry/node', () => {
     return out;
   }
 
-  async function checkNode(slug, out) {
+  async function checkNode(slug, out, count = '1') {
     const { event } = await checkException(slug, out.exception, {
       title: 'RangeError: card declined for 250 cents',
       culprit: /^chargeCard\(.*node_sdk_client.*\)$/,
       platform: 'node',
       fn: 'chargeCard',
+      count,
     });
     assert.equal(event.release, 'nodeapp@3.1.0');
     assert.equal(event.environment, 'nodetest');
@@ -140,7 +154,7 @@ describe('@sentry/node', () => {
   }
 
   test('directly with the DSN (envelope endpoint)', { timeout: 60000 }, async () => {
-    const project = await projectCreate(cfg, 'node-direct', 'node');
+    const project = await projectCreateSettled(cfg, 'node-direct', 'node');
     const out = await runNode(project.dsn);
     assert.ok(out.paths.every((p) => p.startsWith(`/api/${project.id}/envelope/`)), out.paths.join(','));
     await checkNode(project.slug, out);
@@ -153,12 +167,22 @@ describe('@sentry/node', () => {
     assert.ok(out.paths.every((p) => p === '/tunnel'), out.paths.join(','));
     await checkNode('default', out);
   });
+
+  test('through the tunnel with an old DSN that ferry remaps onto its own project', { timeout: 60000 }, async () => {
+    const before1 = await api.issues('default', '');
+    const out = await runNode(OLD_DSN, `${ferry.url}/tunnel`);
+    assert.ok(out.paths.every((p) => p === '/tunnel'), out.paths.join(','));
+    await checkNode('default', out, '2');
+    // Same error site as the test before: it joins that issue rather than making a new one.
+    const after1 = await api.issues('default', '');
+    assert.equal(after1.length, before1.length, 'no new issue for the same error site and message');
+  });
 });
 
 describe('sentry-cli send-event', () => {
   test('a message with parameters, tags and a release', { timeout: 60000 }, async () => {
     await access(SENTRY_CLI).catch(() => assert.fail(`${SENTRY_CLI} is missing: run npm ci at the source root`));
-    const project = await projectCreate(cfg, 'cli-app');
+    const project = await projectCreateSettled(cfg, 'cli-app');
     const env = { ...process.env, SENTRY_DSN: project.dsn, SENTRY_DISABLE_UPDATE_CHECK: '1', SENTRY_LOG_LEVEL: 'warn' };
     const { stdout } = await execFileP(SENTRY_CLI, ['send-event', '-m', 'deploy %s failed', '-a', 'blue',
       '-l', 'warning', '-r', 'cliapp@1.2.3', '-E', 'clitest', '-t', 'region:eu', '--no-environ'],

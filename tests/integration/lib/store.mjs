@@ -55,7 +55,7 @@ const LISTEN_PREFIX = 'ferry listening on ';
 
 // Starts `ferry serve` on the config in `dir` (written by writeStoreConfig). The returned Ferry
 // also has stdoutText() and waitStdout(regex). stop({keepDir:true}) keeps the test's dir.
-export async function startStore(dir, { env = {}, timeoutMs = 15000 } = {}) {
+export async function startStore(dir, { env = {}, timeoutMs = 30000 } = {}) {
   await assertBinaryExists();
   const cfgPath = path.join(dir, 'ferry.yml');
   const proc = spawn(FERRY_BIN, ['serve', '--config', cfgPath], {
@@ -374,4 +374,19 @@ export async function issueEvents(api, issueId) {
     cursor = `?cursor=${m[1]}`;
   }
   throw new Error('too many pages of events');
+}
+
+// project create for tests about something else. No pause is needed: a running server learns a
+// new key on its first request (store_cli.test.mjs checks that a new DSN works at once, also
+// under a burst of concurrent first requests).
+export async function projectCreateSettled(cfgPath, name, platform = null) {
+  return projectCreate(cfgPath, name, platform);
+}
+
+// Makes the running server learn a new project's key without storing an event: one envelope
+// with only a client report (answered 200 {}). For tests about something else than that.
+export async function warmKey(base, dsn) {
+  const body = buildEnvelope({ dsn }, [{ headers: { type: 'client_report' }, payload: { discarded_events: [] } }]);
+  const res = await request(`${base}/api/${parseDsn(dsn).id}/envelope/`, { body, timeoutMs: 15000 });
+  assert.equal(res.status, 200, `warming the key of ${dsn}: ${res.status} ${res.text}`);
 }
