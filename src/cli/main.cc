@@ -101,8 +101,12 @@ int main(int argc, char** argv) {
   restore->add_option("file", restore_file, "the backup file")->required();
   restore->add_flag("--force", force, "replace a store that is not empty");
 
+  auto* spool = app.add_subcommand("spool", "the tunnel's durable spool");
+  spool->require_subcommand(1);
+  auto* spool_status = spool->add_subcommand("status", "depth, bytes and oldest age per upstream");
+
   for (auto* sub : {serve, check, version, project_create, project_list, createuser, token_create,
-                    backup, restore}) {
+                    backup, restore, spool_status}) {
     sub->add_option("--config", config_path, "configuration file");
   }
 
@@ -125,5 +129,6 @@ int main(int argc, char** argv) {
   if (*token_create) return cli::TokenCreate(*config, email);
   if (*backup) return cli::Backup(*config, backup_output, config_only);
   if (*restore) return cli::Restore(*config, restore_file, force);
+  if (*spool_status) return cli::SpoolStatus(*config);
   return 1;
 }

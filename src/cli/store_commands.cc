@@ -9,7 +9,10 @@
 #include <iostream>
 
 #include "base/strings.h"
+#include "cli/spool_client.h"
+#include "server/spool_status.h"
 #include "server/store_setup.h"
+#include "spool/sqlite_spool.h"
 #include "store/backup.h"
 #include "store/credentials.h"
 
@@ -134,6 +137,30 @@ int Restore(const config::Config& config, const std::string& file, bool force) {
   if (!st.ok()) return Fail(st.detail());
   std::printf("restored %s\n", file.c_str());
   return 0;
+}
+
+int SpoolStatus(const config::Config& config) {
+  const std::string path = config.data_dir + "/spool.db";
+  if (access(path.c_str(), F_OK) != 0) {
+    std::printf("no spool at %s (tunnel.delivery: durable creates it)\n", path.c_str());
+    return 0;
+  }
+  std::string json;
+  spool::SpoolOptions options;
+  options.max_bytes = static_cast<int64_t>(config.spool.max_bytes);
+  auto opened = spool::OpenSqliteSpool(path, options);
+  if (opened.ok()) {
+    json = server::SpoolStatusJson(**opened, {}, config.spool.max_bytes);
+  } else {
+    // A running server holds the spool exclusively; it tells its state, retries included.
+    auto fetched = FetchSpoolStatus(config);
+    if (!fetched.ok()) {
+      return Fail(opened.status().detail() + "; and the server did not answer: " +
+                  fetched.status().detail());
+    }
+    json = std::move(*fetched);
+  }
+  return PrintSpoolStatus(path, json);
 }
 
 }  // namespace ferry::cli

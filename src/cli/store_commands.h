@@ -16,5 +16,7 @@ int CreateUser(const config::Config& config, const std::string& email, bool pass
 int TokenCreate(const config::Config& config, const std::string& email);
 int Backup(const config::Config& config, std::string output, bool config_only);
 int Restore(const config::Config& config, const std::string& file, bool force);
+// Depth, bytes and oldest age of the tunnel's spool, in total and per upstream queue.
+int SpoolStatus(const config::Config& config);
 
 }  // namespace ferry::cli

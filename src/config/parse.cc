@@ -217,7 +217,8 @@ class SchemaReader {
   }
 
   Reader String(std::string* out, Normalizer normalize = nullptr) {
-    return [this, out, normalize](const YamlNode& v, const std::string& key) -> base::Status {
+    return [this, out, normalize = std::move(normalize)](const YamlNode& v,
+                                                         const std::string& key) -> base::Status {
       auto text = Text(v, key);
       if (!text.ok()) return text.status();
       if (!normalize) {
@@ -232,7 +233,7 @@ class SchemaReader {
   }
 
   static Normalizer NonEmpty(std::string what) {
-    return [what](std::string_view text) -> base::Result<std::string> {
+    return [what = std::move(what)](std::string_view text) -> base::Result<std::string> {
       if (text.empty()) return base::InvalidArgument("expected " + what + ", got \"\"");
       return std::string(text);
     };
@@ -283,12 +284,14 @@ class SchemaReader {
   template <typename T>
   Reader List(std::vector<T>* out, std::function<base::Result<T>(std::string_view)> convert,
               std::string non_empty = "") {
-    return [=, this](const YamlNode& v, const std::string& key) -> base::Status {
+    return [this, out, convert = std::move(convert), non_empty = std::move(non_empty)](
+               const YamlNode& v, const std::string& key) -> base::Status {
       if (v.kind != Kind::kSequence) {
         return Bad(key, v, "expected a list, got " + std::string(KindName(v.kind)));
       }
       if (v.items.empty() && !non_empty.empty()) return Bad(key, v, "expected " + non_empty);
       std::vector<T> values;
+      values.reserve(v.items.size());
       for (size_t i = 0; i < v.items.size(); ++i) {
         std::string item_key = key + "[" + std::to_string(i) + "]";
         auto text = Text(v.items[i], item_key);
@@ -337,7 +340,9 @@ class SchemaReader {
                    "expected a map of DSN host to settings, got " + std::string(KindName(v.kind)));
       }
       for (const auto& [host_text, settings] : v.entries) {
-        std::string entry_key = key + "." + host_text;
+        std::string entry_key = key;
+        entry_key += '.';
+        entry_key += host_text;
         auto host = NormalizeHost(host_text);
         if (!host.ok()) return Bad(entry_key, settings, host.status().detail());
         if (out->count(*host) > 0) {

@@ -21,8 +21,8 @@ TEST(ParseAuthHeaderTest, ToleratesWhitespaceQuotesAndCase) {
       "sentry_version=7, sentry_client=x";
   for (std::string_view header :
        {std::string_view("sentry sentry_version=7,sentry_key=abc,sentry_client=x"),
-        "  SENTRY   sentry_key = abc ,\tsentry_version=7 , sentry_client=x  ",
-        "Sentry sentry_key=\"abc\", sentry_version=\"7\", sentry_client=\"x\"",
+        std::string_view("  SENTRY   sentry_key = abc ,\tsentry_version=7 , sentry_client=x  "),
+        std::string_view("Sentry sentry_key=\"abc\", sentry_version=\"7\", sentry_client=\"x\""),
         std::string_view("sentry_key=abc, sentry_version=7, sentry_client=x,"),
         std::string_view(with_timestamp)}) {
     auto a = ParseAuthHeader(header);

@@ -6,6 +6,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -13,13 +14,16 @@
 #include <vector>
 
 #include "base/log.h"
+#include "base/strings.h"
 #include "forward/http_upstream_client.h"
 #include "http/server.h"
 #include "server/endpoints.h"
 #include "server/ingest.h"
 #include "server/key_cache.h"
 #include "server/metrics.h"
+#include "server/spool_status.h"
 #include "server/store_setup.h"
+#include "spool/sqlite_spool.h"
 #include "server/tunnel.h"
 #include "store/event_writer.h"
 #include "store/retention.h"
@@ -138,13 +142,81 @@ base::Status Serve(const config::Config& config) {
     api = std::make_unique<web::Api>(effective, *store, workers);
   }
 
+  // Durable delivery: the spool (its own SQLite file), a group-commit writer in front of it,
+  // the drainer behind it, and the rate limits learned from upstream answers.
+  const bool durable =
+      effective.tunnel.enabled && effective.tunnel.delivery == config::Delivery::kDurable;
+  std::unique_ptr<spool::SqliteSpool> spool;
+  std::unique_ptr<forward::SpoolWriter> spool_writer;
+  std::unique_ptr<forward::Drainer> drainer;
+  forward::RateLimitCache rate_limits;
+  if (durable) {
+    std::error_code ec;
+    std::filesystem::create_directories(effective.data_dir, ec);
+    if (ec) return base::Unavailable("data_dir " + effective.data_dir + ": " + ec.message());
+    spool::SpoolOptions options;
+    options.max_bytes = static_cast<int64_t>(effective.spool.max_bytes);
+    auto opened = spool::OpenSqliteSpool(effective.data_dir + "/spool.db", options);
+    if (!opened.ok()) return opened.status();
+    spool = std::move(*opened);
+    spool_writer = std::make_unique<forward::SpoolWriter>(*spool, [&drainer] {
+      if (drainer) drainer->Notify();
+    });
+  }
+
   std::unique_ptr<Tunnel> tunnel;
   if (effective.tunnel.enabled) {
-    auto created = Tunnel::Create(effective, client, metrics, ingest.get());
+    auto created = Tunnel::Create(effective, client, metrics, ingest.get(),
+                                  DurableDelivery{spool_writer.get(), &rate_limits});
     if (!created.ok()) return created.status();
     tunnel = std::move(*created);
   }
+  if (durable) {
+    forward::DrainerOptions options;
+    options.max_age = std::chrono::hours(effective.spool.max_age_hours);
+    forward::DrainerEvents events;
+    events.delivered = [&metrics](const std::string& label, unsigned status) {
+      metrics.CountForward(label, status);
+    };
+    events.retried = [&metrics](const std::string& label, const std::string& reason) {
+      metrics.CountRetry(label, reason);
+    };
+    events.dropped = [&metrics](const std::string& label, const std::string& reason, int64_t n) {
+      metrics.CountDropped(label, reason, static_cast<uint64_t>(n));
+    };
+    drainer = std::make_unique<forward::Drainer>(
+        *spool, client, rate_limits,
+        [t = tunnel.get()](const spool::SpoolEntry& e) { return t->Resolve(e); }, options,
+        std::move(events));
+    drainer->Start();
+    // The spool keeps its totals in memory, so these never query the database.
+    auto* sp = spool.get();
+    metrics.AddGauge("ferry_spool_entries", "Envelope copies waiting in the spool.", [sp] {
+      auto st = sp->Stats();
+      return st.ok() ? static_cast<double>(st->entries) : 0.0;
+    });
+    metrics.AddGauge("ferry_spool_bytes", "Bytes waiting in the spool.", [sp] {
+      auto st = sp->Stats();
+      return st.ok() ? static_cast<double>(st->bytes) : 0.0;
+    });
+    metrics.AddGauge("ferry_spool_oldest_age_seconds", "Age of the oldest spooled envelope.", [sp] {
+      auto st = sp->Stats();
+      if (!st.ok() || st->oldest_ms == 0) return 0.0;
+      auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count();
+      return static_cast<double>(now - st->oldest_ms) / 1000.0;
+    });
+  }
   Endpoints endpoints(effective, tunnel.get(), ingest.get(), api.get(), metrics);
+  if (spool) {
+    // Not ready while the spool cannot take another envelope: a balancer sends traffic elsewhere.
+    auto* sp = spool.get();
+    endpoints.set_ready_check([sp] { return !sp->WouldOverflow(64 * 1024); });
+    endpoints.set_spool_status([sp, d = drainer.get(), max = effective.spool.max_bytes] {
+      return SpoolStatusJson(*sp, d->States(), max);
+    });
+  }
   metrics.AddGauge("ferry_http_connections_active", "Open client connections.",
                    [&server] { return static_cast<double>(server.active_connections()); });
   metrics.AddGauge("ferry_upstream_connections_opened", "Upstream connections opened so far.",
@@ -176,6 +248,8 @@ base::Status Serve(const config::Config& config) {
     }
     base::Log(base::LogLevel::kInfo, "stopping", {{"signal", signal}});
     server.Stop();
+    // What the drainer has not delivered stays in the spool for the next start.
+    if (drainer) drainer->Stop();
     grace.expires_after(limits.request_timeout + std::chrono::seconds(1));
     grace.async_wait([&](boost::system::error_code gec) {
       if (gec) return;
@@ -199,6 +273,8 @@ base::Status Serve(const config::Config& config) {
   // Every request was answered; what the writer still holds was answered 200 and is stored
   // before the process ends.
   workers.join();
+  if (drainer) drainer->Stop();
+  if (spool_writer) spool_writer->Stop();
   if (sweeper) sweeper->Stop();
   if (writer) writer->Stop();
   base::Log(base::LogLevel::kInfo, "stopped");

@@ -11,6 +11,7 @@ namespace {
 
 constexpr std::string_view kLive = "/api/relay/healthcheck/live/";
 constexpr std::string_view kReady = "/api/relay/healthcheck/ready/";
+constexpr std::string_view kSpoolStatus = "/api/ferry/spool/";
 
 // /api/<digits>/envelope/ or /api/<digits>/store/ (the built-in store's ingest endpoints):
 // the project id, or 0 when `path` is not one. `*legacy` tells /store/.
@@ -79,6 +80,8 @@ void Endpoints::Handle(http::IncomingRequest in, http::Respond respond) {
   std::string route;
   if (path == kLive || path == kReady) {
     route = "health";
+  } else if (path == kSpoolStatus && spool_status_) {
+    route = "spool";
   } else if (path == "/metrics" && is_get) {
     route = "metrics";
   } else if (api_ && web::Api::Matches(path)) {
@@ -117,10 +120,14 @@ void Endpoints::Handle(http::IncomingRequest in, http::Respond respond) {
 
   if (route == "health") {
     if (!is_get) return finish(MethodNotAllowed("GET, HEAD"));
-    if (path == kReady && !ready_) {
+    if (path == kReady && ready_check_ && !ready_check_()) {
       return finish(Json(bhttp::status::service_unavailable, R"({"is_healthy":false})"));
     }
     return finish(Json(bhttp::status::ok, R"({"is_healthy":true})"));
+  }
+  if (route == "spool") {
+    if (!is_get) return finish(MethodNotAllowed("GET, HEAD"));
+    return finish(Json(bhttp::status::ok, spool_status_()));
   }
   if (route == "metrics") {
     if (!is_get) return finish(MethodNotAllowed("GET, HEAD"));

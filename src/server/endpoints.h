@@ -2,6 +2,7 @@
 // counts and logs every answer. The http::Handler the server runs.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -24,7 +25,11 @@ class Endpoints final : public http::Handler {
   void Handle(http::IncomingRequest in, http::Respond respond) override;
   http::Response Reject(http::ReadFailure failure, std::string_view peer_ip) override;
 
-  void set_ready(bool ready) { ready_ = ready; }
+  // /ready/ answers 503 while `check` returns false. Called on I/O threads: must not block.
+  void set_ready_check(std::function<bool()> check) { ready_check_ = std::move(check); }
+  // GET /api/ferry/spool/ answers this JSON (the spool's totals and per-upstream state; what
+  // `ferry spool status` prints while the server holds the spool). Must not block.
+  void set_spool_status(std::function<std::string()> status) { spool_status_ = std::move(status); }
 
  private:
   bool IsTunnelPath(std::string_view path) const;
@@ -35,7 +40,8 @@ class Endpoints final : public http::Handler {
   web::Api* api_;
   Metrics& metrics_;
   Cors cors_;
-  std::atomic<bool> ready_{true};
+  std::function<bool()> ready_check_;
+  std::function<std::string()> spool_status_;
 };
 
 }  // namespace ferry::server

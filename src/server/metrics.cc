@@ -62,6 +62,16 @@ void Metrics::CountItem(std::string_view category, std::string_view outcome) {
   ++items_[{std::string(category), std::string(outcome)}];
 }
 
+void Metrics::CountRetry(std::string_view upstream, std::string_view reason) {
+  std::lock_guard lock(mu_);
+  ++retries_[{std::string(upstream), std::string(reason)}];
+}
+
+void Metrics::CountDropped(std::string_view upstream, std::string_view reason, uint64_t n) {
+  std::lock_guard lock(mu_);
+  dropped_[{std::string(upstream), std::string(reason)}] += n;
+}
+
 void Metrics::AddGauge(std::string name, std::string help, std::function<double()> read) {
   std::lock_guard lock(mu_);
   gauges_.push_back({std::move(name), std::move(help), std::move(read)});
@@ -118,6 +128,18 @@ std::string Metrics::Render() const {
   line("# TYPE ferry_ingest_items_total counter");
   for (const auto& [key, n] : items_) {
     line(fmt::format("ferry_ingest_items_total{{category=\"{}\",outcome=\"{}\"}} {}",
+                     Escape(key.first), Escape(key.second), n));
+  }
+  line("# HELP ferry_tunnel_retries_total Failed delivery attempts that will be retried.");
+  line("# TYPE ferry_tunnel_retries_total counter");
+  for (const auto& [key, n] : retries_) {
+    line(fmt::format("ferry_tunnel_retries_total{{upstream=\"{}\",reason=\"{}\"}} {}",
+                     Escape(key.first), Escape(key.second), n));
+  }
+  line("# HELP ferry_tunnel_dropped_total Envelope copies given up for good, by reason.");
+  line("# TYPE ferry_tunnel_dropped_total counter");
+  for (const auto& [key, n] : dropped_) {
+    line(fmt::format("ferry_tunnel_dropped_total{{upstream=\"{}\",reason=\"{}\"}} {}",
                      Escape(key.first), Escape(key.second), n));
   }
   for (const auto& g : gauges_) {

@@ -23,6 +23,9 @@ class Metrics {
   // One envelope copy sent upstream; status is the upstream's, or 502/504 for failures.
   void CountForward(std::string_view upstream, unsigned status);
   void CountRejected(std::string_view reason);
+  // Durable delivery: a failed attempt that will be retried, and copies given up for good.
+  void CountRetry(std::string_view upstream, std::string_view reason);
+  void CountDropped(std::string_view upstream, std::string_view reason, uint64_t n);
   // An item offered to the built-in store: category ("event", "transaction", ...) and outcome
   // ("stored", "duplicate", "accepted", or why it was refused).
   void CountItem(std::string_view category, std::string_view outcome);
@@ -48,6 +51,8 @@ class Metrics {
   std::map<std::pair<std::string, unsigned>, uint64_t> forwarded_;  // (upstream, status)
   std::map<std::string, uint64_t> rejected_;                        // by reason
   std::map<std::pair<std::string, std::string>, uint64_t> items_;   // (category, outcome)
+  std::map<std::pair<std::string, std::string>, uint64_t> retries_;  // (upstream, reason)
+  std::map<std::pair<std::string, std::string>, uint64_t> dropped_;  // (upstream, reason)
   uint64_t bytes_in_ = 0;
   uint64_t bytes_out_ = 0;
   std::vector<Gauge> gauges_;

@@ -1,6 +1,8 @@
 #include "server/tunnel.h"
 
 #include <boost/url/parse.hpp>
+#include <algorithm>
+#include <mutex>
 #include <optional>
 
 #include "base/log.h"
@@ -8,6 +10,7 @@
 #include "protocol/auth.h"
 #include "protocol/decompress.h"
 #include "protocol/envelope.h"
+#include "protocol/rate_limits.h"
 #include "server/client_ip.h"
 #include "server/http_status.h"
 
@@ -78,7 +81,12 @@ base::Result<forward::Endpoint> ParseBaseUrl(std::string_view text) {
 
 base::Result<std::unique_ptr<Tunnel>> Tunnel::Create(const config::Config& config,
                                                      forward::UpstreamClient& client,
-                                                     Metrics& metrics, LocalStore* local) {
+                                                     Metrics& metrics, LocalStore* local,
+                                                     DurableDelivery durable) {
+  if (config.tunnel.delivery == config::Delivery::kDurable &&
+      (durable.writer == nullptr || durable.limits == nullptr)) {
+    return base::Internal("durable delivery needs a spool");
+  }
   auto remap = RemapTable::Build(config.tunnel.remap);
   if (!remap.ok()) return remap.status();
   auto own = ParseBaseUrl(config.server.public_url);
@@ -102,19 +110,20 @@ base::Result<std::unique_ptr<Tunnel>> Tunnel::Create(const config::Config& confi
                                              std::chrono::milliseconds(up.connect_timeout_ms)});
   }
   return std::unique_ptr<Tunnel>(new Tunnel(config, std::move(*remap), std::move(allow),
-                                            std::move(overrides), client, metrics, local));
+                                            std::move(overrides), client, metrics, local, durable));
 }
 
 Tunnel::Tunnel(const config::Config& config, RemapTable remap, Allowlist allow,
                std::map<std::string, UpstreamOverride> overrides, forward::UpstreamClient& client,
-               Metrics& metrics, LocalStore* local)
+               Metrics& metrics, LocalStore* local, DurableDelivery durable)
     : config_(config),
       remap_(std::move(remap)),
       allow_(std::move(allow)),
       overrides_(std::move(overrides)),
       client_(client),
       metrics_(metrics),
-      local_(local) {}
+      local_(local),
+      durable_(durable) {}
 
 forward::Endpoint Tunnel::EndpointFor(const protocol::Dsn& dsn) const {
   auto it = overrides_.find(dsn.HostPort());
@@ -156,6 +165,24 @@ base::Status Tunnel::Check(const protocol::Dsn& dsn) const {
                                   "\" is not in tunnel.allowed_projects");
   }
   return base::Status::Ok();
+}
+
+void Tunnel::Address(Delivery& d) const {
+  const protocol::Dsn& dsn = d.dsn;
+  d.upstream = dsn.HostPort();
+  d.queue = dsn.scheme + "://" + dsn.HostPort();
+  d.rate_key = dsn.HostPort() + "/" + dsn.public_key;
+  d.endpoint = EndpointFor(dsn);
+  d.request.target = dsn.path + "/api/" + dsn.project_id + "/envelope/";
+  d.request.host_header = dsn.HostPort();
+  std::string auth = "Sentry sentry_version=7, sentry_key=" + dsn.public_key;
+  if (!dsn.secret.empty()) auth += ", sentry_secret=" + dsn.secret;
+  if (!d.sentry_client.empty()) auth += ", sentry_client=" + d.sentry_client;
+  d.request.headers = {{"Content-Type", "application/x-sentry-envelope"},
+                       {"X-Sentry-Auth", std::move(auth)},
+                       {"X-Forwarded-For", d.client_ip},
+                       {"X-Sentry-Forwarded-For", d.client_ip}};
+  if (!d.user_agent.empty()) d.request.headers.emplace_back("User-Agent", d.user_agent);
 }
 
 base::Result<std::vector<Delivery>> Tunnel::Prepare(http::IncomingRequest& in) const {
@@ -202,27 +229,18 @@ base::Result<std::vector<Delivery>> Tunnel::Prepare(http::IncomingRequest& in) c
   const std::string user_agent(req[bhttp::field::user_agent]);
   std::vector<Delivery> deliveries;
   for (size_t i = 0; i < targets.size(); ++i) {
-    const protocol::Dsn& dsn = *targets[i];
     Delivery d;
-    d.upstream = dsn.HostPort();
-    d.local = allow_.IsOwn(dsn);
-    d.dsn = dsn;
+    d.dsn = *targets[i];
+    d.dsn_text = remapped ? (*remapped)[i].text : dsn_field->string_value;
     d.client_ip = client_ip;
-    d.endpoint = EndpointFor(dsn);
-    d.request.target = dsn.path + "/api/" + dsn.project_id + "/envelope/";
-    d.request.host_header = dsn.HostPort();
-    std::string auth = "Sentry sentry_version=7, sentry_key=" + dsn.public_key;
-    if (!dsn.secret.empty()) auth += ", sentry_secret=" + dsn.secret;
-    if (!sentry_client.empty()) auth += ", sentry_client=" + sentry_client;
-    d.request.headers = {{"Content-Type", "application/x-sentry-envelope"},
-                         {"X-Sentry-Auth", std::move(auth)},
-                         {"X-Forwarded-For", client_ip},
-                         {"X-Sentry-Forwarded-For", client_ip}};
-    if (!user_agent.empty()) d.request.headers.emplace_back("User-Agent", user_agent);
+    d.sentry_client = sentry_client;
+    d.user_agent = user_agent;
+    d.local = allow_.IsOwn(d.dsn);
+    Address(d);
     if (remapped) {
       protocol::HeaderRewrite rewrite;
-      rewrite.dsn = (*remapped)[i].text;
-      rewrite.trace_public_key = dsn.public_key;
+      rewrite.dsn = d.dsn_text;
+      rewrite.trace_public_key = d.dsn.public_key;
       d.request.body = std::make_shared<const std::string>(
           protocol::RewriteEnvelopeHeader(*body, *header, rewrite));
     } else {
@@ -240,8 +258,32 @@ void Tunnel::Handle(http::IncomingRequest in, http::Respond respond) {
     respond(ErrorResponse(deliveries.status()));
     return;
   }
-  for (size_t i = 0; i < deliveries->size(); ++i) {
-    auto& d = (*deliveries)[i];
+  if (config_.tunnel.delivery != config::Delivery::kDurable) {
+    return SendDirect(*deliveries, respond);
+  }
+  // The envelope's item categories decide whether a learned rate limit covers it, and its
+  // event id is the answer; both come from the body every copy shares.
+  const std::string& body = *deliveries->front().request.body;
+  std::vector<std::string> categories;
+  std::string event_id;
+  if (auto envelope = protocol::ParseEnvelope(body); envelope.ok()) {
+    for (const auto& item : envelope->items) {
+      std::string c(protocol::ItemCategory(item.type));
+      if (std::find(categories.begin(), categories.end(), c) == categories.end()) {
+        categories.push_back(std::move(c));
+      }
+    }
+    if (const auto* id = envelope->header.Find("event_id");
+        id && id->kind == protocol::JsonKind::kString) {
+      event_id = id->string_value;
+    }
+  }
+  SpoolAndAnswer(*deliveries, event_id, categories, respond);
+}
+
+void Tunnel::SendDirect(std::vector<Delivery>& deliveries, const http::Respond& respond) {
+  for (size_t i = 0; i < deliveries.size(); ++i) {
+    auto& d = deliveries[i];
     // Only the first target answers the client; the other copies complete on their own.
     std::optional<http::Respond> reply;
     if (i == 0) reply = respond;
@@ -267,6 +309,126 @@ void Tunnel::Handle(http::IncomingRequest in, http::Respond respond) {
                    if (reply) (*reply)(FromUpstream(std::move(*r)));
                  });
   }
+}
+
+namespace {
+
+http::Response IdAnswer(std::string_view id) {
+  http::Response res{bhttp::status::ok, 11};
+  res.set(bhttp::field::content_type, "application/json");
+  res.body() = id.empty() ? "{}" : "{\"id\":" + base::JsonQuote(id) + "}";
+  return res;
+}
+
+// Collects the outcomes of one durable request (a spool push and local deliveries) and answers
+// once all are in: a failure wins (nothing is answered 200 that is not durable), else the
+// first target's answer.
+class DurableAnswer {
+ public:
+  DurableAnswer(int parts, http::Respond respond) : pending_(parts), respond_(std::move(respond)) {}
+
+  void Part(bool first_target, http::Response res, bool failure) {
+    http::Response out;
+    {
+      std::lock_guard lock(mu_);
+      if (failure && !failure_) failure_ = res;
+      if (first_target) first_ = std::move(res);
+      if (--pending_ > 0) return;
+      out = failure_ ? std::move(*failure_) : first_ ? std::move(*first_) : IdAnswer("");
+    }
+    respond_(std::move(out));
+  }
+
+ private:
+  std::mutex mu_;
+  int pending_;                            // guarded by mu_
+  std::optional<http::Response> first_;    // guarded by mu_
+  std::optional<http::Response> failure_;  // guarded by mu_
+  http::Respond respond_;
+};
+
+// The spool record's metadata: what Resolve needs to rebuild the request later.
+std::string EncodeMeta(const Delivery& d) {
+  return "{\"dsn\":" + base::JsonQuote(d.dsn_text) + ",\"ip\":" + base::JsonQuote(d.client_ip) +
+         ",\"client\":" + base::JsonQuote(d.sentry_client) +
+         ",\"ua\":" + base::JsonQuote(d.user_agent) + "}";
+}
+
+}  // namespace
+
+void Tunnel::SpoolAndAnswer(std::vector<Delivery>& deliveries, std::string_view event_id,
+                            const std::vector<std::string>& categories,
+                            const http::Respond& respond) {
+  // While the upstream of the client's copy (the first target) rate-limits this kind of data,
+  // the client is told so, with the upstream's own headers, and nothing is spooled.
+  const Delivery& first = deliveries.front();
+  if (!first.local) {
+    if (auto refusal = durable_.limits->Check(first.rate_key, categories)) {
+      metrics_.CountRejected("rate_limited");
+      auto res = http::JsonError(bhttp::status::too_many_requests, "rate limited by the upstream");
+      res.set(bhttp::field::retry_after, std::to_string(refusal->retry_after_s));
+      res.set("X-Sentry-Rate-Limits", refusal->rate_limits);
+      return respond(std::move(res));
+    }
+  }
+  std::vector<spool::SpoolRecord> records;
+  std::vector<size_t> locals;
+  for (size_t i = 0; i < deliveries.size(); ++i) {
+    const auto& d = deliveries[i];
+    if (d.local) {
+      locals.push_back(i);
+    } else if (i > 0 && durable_.limits->Check(d.rate_key, categories)) {
+      metrics_.CountDropped(d.upstream, "rate_limited", 1);  // that upstream would drop it
+    } else {
+      records.push_back({d.queue, EncodeMeta(d), *d.request.body});
+    }
+  }
+  const bool first_spooled = !first.local;
+  auto answer = std::make_shared<DurableAnswer>(
+      static_cast<int>(locals.size()) + (records.empty() ? 0 : 1), respond);
+  if (!records.empty()) {
+    durable_.writer->Push(std::move(records), [this, answer, id = std::string(event_id),
+                                               first_spooled](base::Status st) {
+      if (!st.ok()) {
+        metrics_.CountRejected("spool_unavailable");
+        base::Log(base::LogLevel::kWarn, "cannot spool envelope", {{"error", st.detail()}});
+      }
+      answer->Part(first_spooled, st.ok() ? IdAnswer(id) : ErrorResponse(st), !st.ok());
+    });
+  }
+  for (size_t i : locals) {
+    auto& d = deliveries[i];
+    local_->Deliver(d.dsn, d.request.body, d.client_ip,
+                    http::Respond([this, answer, is_first = i == 0](http::Response r) {
+                      metrics_.CountForward("local", r.result_int());
+                      answer->Part(is_first, std::move(r), false);
+                    }));
+  }
+}
+
+base::Result<forward::ResolvedDelivery> Tunnel::Resolve(const spool::SpoolEntry& entry) const {
+  auto fields = protocol::ScanJsonObject(entry.record.meta);
+  if (!fields.ok()) return base::InvalidArgument("spool metadata is not JSON");
+  auto get = [&](std::string_view key) {
+    const auto* f = protocol::FindField(*fields, key);
+    return f && f->kind == protocol::JsonKind::kString ? f->string_value : std::string();
+  };
+  Delivery d;
+  d.dsn_text = get("dsn");
+  auto dsn = protocol::ParseDsn(d.dsn_text);
+  if (!dsn.ok()) return base::InvalidArgument("spooled DSN: " + dsn.status().detail());
+  d.dsn = std::move(*dsn);
+  d.client_ip = get("ip");
+  d.sentry_client = get("client");
+  d.user_agent = get("ua");
+  Address(d);
+  forward::ResolvedDelivery out;
+  out.endpoint = std::move(d.endpoint);
+  out.request = std::move(d.request);
+  out.request.body = std::make_shared<const std::string>(entry.record.body);
+  out.label = std::move(d.upstream);
+  out.rate_key = std::move(d.rate_key);
+  return out;
 }
 
 }  // namespace ferry::server

@@ -1,10 +1,13 @@
 // The tunnel endpoint (DESIGN.md §2.4): decode the body, read the envelope header, remap the
-// DSN, refuse what is not allowed, and deliver a copy to each target. In direct mode the
-// client waits for the first target's answer and gets it unchanged.
+// DSN, refuse what is not allowed, and deliver a copy to each target.
 //
 // Life of an envelope through this file: Handle → Prepare (pure: decode, parse, remap,
-// allow; every refusal is a Status) → Deliver (one upstream request per target) → the first
-// target's answer, or 502/504, goes back through `respond`.
+// allow; every refusal is a Status) → then, per target:
+//  - direct mode: one upstream request; the first target's answer (or 502/504) goes back;
+//  - durable mode: refused at once with 429 while a learned rate limit covers it, else pushed
+//    to the spool (group commit) and answered 200 {"id"} once durable; the drainer delivers it
+//    later, rebuilding the request with Resolve;
+//  - this server's own store (either mode): handed to LocalStore, answered once stored.
 #pragma once
 
 #include <map>
@@ -14,22 +17,37 @@
 
 #include "base/status.h"
 #include "config/config.h"
+#include "forward/drainer.h"
+#include "forward/rate_limit_cache.h"
+#include "forward/spool_writer.h"
 #include "forward/upstream_client.h"
 #include "http/types.h"
 #include "protocol/dsn.h"
 #include "server/metrics.h"
 #include "server/remap_table.h"
+#include "spool/spool.h"
 
 namespace ferry::server {
 
 // One copy of an envelope on its way to one target.
 struct Delivery {
   std::string upstream;  // label for metrics and logs: the DSN's host[:port]
+  std::string queue;     // spool queue: scheme://host[:port] of the target DSN
+  std::string rate_key;  // rate limits are kept per upstream project key
   bool local = false;    // for this server's own store: no HTTP hop
+  std::string dsn_text;  // the target DSN as written into the header
   protocol::Dsn dsn;     // the target DSN
   std::string client_ip;
+  std::string sentry_client;
+  std::string user_agent;
   forward::Endpoint endpoint;
   forward::OutgoingRequest request;
+};
+
+// What durable delivery needs (DESIGN.md §2.4, `delivery: durable`).
+struct DurableDelivery {
+  forward::SpoolWriter* writer = nullptr;
+  forward::RateLimitCache* limits = nullptr;
 };
 
 // This server's own store, as the tunnel sees it (implemented by server::Ingest).
@@ -45,15 +63,21 @@ class Tunnel {
  public:
   // Errors: a bad `upstreams` entry or remap target, naming the key.
   // `local` may be null when the built-in store is disabled.
+  // `durable` is used when tunnel.delivery is durable and must then be set.
   static base::Result<std::unique_ptr<Tunnel>> Create(const config::Config& config,
                                                       forward::UpstreamClient& client,
                                                       Metrics& metrics,
-                                                      LocalStore* local = nullptr);
+                                                      LocalStore* local = nullptr,
+                                                      DurableDelivery durable = {});
 
   void Handle(http::IncomingRequest in, http::Respond respond);
 
   // Everything up to the network: the deliveries for this request, or why there are none.
   base::Result<std::vector<Delivery>> Prepare(http::IncomingRequest& in) const;
+
+  // A spooled delivery made ready to send (for the drainer): the request is rebuilt from the
+  // entry's metadata with the current upstream settings.
+  base::Result<forward::ResolvedDelivery> Resolve(const spool::SpoolEntry& entry) const;
 
  private:
   struct UpstreamOverride {
@@ -65,7 +89,13 @@ class Tunnel {
 
   Tunnel(const config::Config& config, RemapTable remap, Allowlist allow,
          std::map<std::string, UpstreamOverride> overrides, forward::UpstreamClient& client,
-         Metrics& metrics, LocalStore* local);
+         Metrics& metrics, LocalStore* local, DurableDelivery durable);
+
+  // Fills endpoint, target, headers and labels of `d` from its dsn and client fields.
+  void Address(Delivery& d) const;
+  void SendDirect(std::vector<Delivery>& deliveries, const http::Respond& respond);
+  void SpoolAndAnswer(std::vector<Delivery>& deliveries, std::string_view event_id,
+                      const std::vector<std::string>& categories, const http::Respond& respond);
 
   forward::Endpoint EndpointFor(const protocol::Dsn& dsn) const;
   base::Status Check(const protocol::Dsn& dsn) const;
@@ -77,6 +107,7 @@ class Tunnel {
   forward::UpstreamClient& client_;
   Metrics& metrics_;
   LocalStore* local_;
+  DurableDelivery durable_;
 };
 
 // "https://host[:port]" parsed; ports default by scheme. Errors name the text.

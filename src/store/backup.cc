@@ -185,7 +185,7 @@ base::Status RestoreBackup(Store& store, const std::string& path, bool force,
   }
   LineReader in(gz);
 
-  const base::Status foreign = base::InvalidArgument(path + " is not a ferry backup");
+  base::Status foreign = base::InvalidArgument(path + " is not a ferry backup");
   auto first = in.Next(kMaxHeaderBytes);
   if (!first.ok() || !first->has_value()) return foreign;
   boost::system::error_code ec;

@@ -92,7 +92,7 @@ void EventWriter::Run() {
       counts_.clear();
     }
     if (!batch.empty()) WriteBatch(batch);
-    if (!counts.empty()) WriteCounts(std::move(counts));
+    if (!counts.empty()) WriteCounts(counts);
     batch.clear();
   }
 }
@@ -118,7 +118,7 @@ void EventWriter::WriteBatch(std::vector<Pending>& batch) {
   for (size_t i = 0; i < batch.size(); ++i) batch[i].done((*results)[i]);
 }
 
-void EventWriter::WriteCounts(std::vector<ItemCount> counts) {
+void EventWriter::WriteCounts(const std::vector<ItemCount>& counts) {
   base::Status st = store_.AddItemCounts(counts);
   if (!st.ok()) {
     base::Log(base::LogLevel::kError, "store_counts_dropped",

@@ -73,7 +73,7 @@ class EventWriter {
 
   void Run();
   void WriteBatch(std::vector<Pending>& batch);
-  void WriteCounts(std::vector<ItemCount> counts);
+  void WriteCounts(const std::vector<ItemCount>& counts);
 
   Store& store_;
   const EventWriterOptions options_;

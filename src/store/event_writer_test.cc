@@ -143,12 +143,13 @@ TEST_F(EventWriterTest, GroupCommitsManyThreadsAndAnswersEveryone) {
   std::atomic<int> ok{0};
   std::atomic<int> new_issues{0};
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
         int n = t * kPerThread + i;
         writer.Submit(MakeEvent(project_, n, "h" + std::to_string(n % 10), n),
-                      [&](base::Result<SaveResult> r) {
+                      [&](const base::Result<SaveResult>& r) {
                         if (r.ok()) ++ok;
                         if (r.ok() && r->new_issue) ++new_issues;
                       });
@@ -183,7 +184,7 @@ TEST_F(EventWriterTest, FullQueueAnswersUnavailableAtOnce) {
   EventWriter writer(store, options);
 
   std::atomic<int> ok{0};
-  auto count_ok = [&](base::Result<SaveResult> r) {
+  auto count_ok = [&](const base::Result<SaveResult>& r) {
     if (r.ok()) ++ok;
   };
   writer.Submit(MakeEvent(project_, 0, "h", 0), count_ok);
@@ -191,7 +192,7 @@ TEST_F(EventWriterTest, FullQueueAnswersUnavailableAtOnce) {
   for (int i = 1; i <= 3; ++i) writer.Submit(MakeEvent(project_, i, "h", i), count_ok);
   base::Status rejected;
   writer.Submit(MakeEvent(project_, 4, "h", 4),
-                [&](base::Result<SaveResult> r) { rejected = r.status(); });
+                [&](const base::Result<SaveResult>& r) { rejected = r.status(); });
   EXPECT_EQ(rejected.code(), base::Code::kUnavailable);
   EXPECT_EQ(rejected.detail(), "store is busy");
   store.Open();
@@ -207,7 +208,7 @@ TEST_F(EventWriterTest, StoreErrorReachesEveryCallbackOfTheBatch) {
   EventWriter writer(store);
   std::atomic<int> failed{0};
   for (int i = 0; i < 20; ++i) {
-    writer.Submit(MakeEvent(project_, i, "h", i), [&](base::Result<SaveResult> r) {
+    writer.Submit(MakeEvent(project_, i, "h", i), [&](const base::Result<SaveResult>& r) {
       if (!r.ok() && r.status().detail() == "disk full") ++failed;
     });
   }
@@ -222,7 +223,7 @@ TEST_F(EventWriterTest, SubmitAfterStopIsUnavailable) {
   writer.Stop();
   base::Status st;
   writer.Submit(MakeEvent(project_, 1, "h", 1),
-                [&](base::Result<SaveResult> r) { st = r.status(); });
+                [&](const base::Result<SaveResult>& r) { st = r.status(); });
   EXPECT_EQ(st.code(), base::Code::kUnavailable);
 }
 

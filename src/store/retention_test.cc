@@ -27,6 +27,7 @@ class RetentionTest : public ::testing::Test {
     clock_.Set(std::chrono::system_clock::time_point(milliseconds(100 * kDay)));
     // Issue "old": 7 events received 40 days ago. Issue "mixed": one old, one from today.
     std::vector<EventRecord> events;
+    events.reserve(9);
     for (int i = 0; i < 7; ++i) events.push_back(MakeEvent(project_, i, "old", 60 * kDay + i));
     events.push_back(MakeEvent(project_, 10, "mixed", 60 * kDay));
     events.push_back(MakeEvent(project_, 11, "mixed", 99 * kDay));

@@ -18,7 +18,6 @@ base::Status SqliteError(int rc, std::string_view what, sqlite3* db) {
     case SQLITE_READONLY:
       return base::Unavailable(std::move(detail));
     case SQLITE_CONSTRAINT:
-      return base::InvalidArgument(std::move(detail));
     case SQLITE_NOTADB:
     case SQLITE_CORRUPT:
       return base::InvalidArgument(std::move(detail));

@@ -153,6 +153,7 @@ TEST_F(SqliteEventsTest, ListIssuesAppliesEveryFilter) {
 
   auto ids = [](const std::vector<Issue>& issues) {
     std::vector<int64_t> out;
+    out.reserve(issues.size());
     for (const Issue& i : issues) out.push_back(i.id);
     return out;
   };

@@ -145,8 +145,10 @@ TEST(SqliteStoreTest, ConcurrentReadersAndWriterDoNotFail) {
   ASSERT_TRUE(p.ok());
   std::atomic<bool> done{false};
   std::atomic<int> read_errors{0};
+  constexpr int kReaders = 6;
   std::vector<std::thread> readers;
-  for (int t = 0; t < 6; ++t) {
+  readers.reserve(kReaders);
+  for (int t = 0; t < kReaders; ++t) {
     readers.emplace_back([&] {
       while (!done) {
         IssueQuery q;
