@@ -145,22 +145,19 @@ int SpoolStatus(const config::Config& config) {
     std::printf("no spool at %s (tunnel.delivery: durable creates it)\n", path.c_str());
     return 0;
   }
-  std::string json;
+  // A running server holds the spool exclusively and knows each upstream's retry state, so it
+  // is asked first; without one, the file is read.
+  auto fetched = FetchSpoolStatus(config);
+  if (fetched.ok()) return PrintSpoolStatus(path, *fetched);
   spool::SpoolOptions options;
   options.max_bytes = static_cast<int64_t>(config.spool.max_bytes);
+  options.busy_timeout_ms = 500;
   auto opened = spool::OpenSqliteSpool(path, options);
-  if (opened.ok()) {
-    json = server::SpoolStatusJson(**opened, {}, config.spool.max_bytes);
-  } else {
-    // A running server holds the spool exclusively; it tells its state, retries included.
-    auto fetched = FetchSpoolStatus(config);
-    if (!fetched.ok()) {
-      return Fail(opened.status().detail() + "; and the server did not answer: " +
-                  fetched.status().detail());
-    }
-    json = std::move(*fetched);
+  if (!opened.ok()) {
+    return Fail(opened.status().detail() +
+                "; and no server answered: " + fetched.status().detail());
   }
-  return PrintSpoolStatus(path, json);
+  return PrintSpoolStatus(path, server::SpoolStatusJson(**opened, {}, config.spool.max_bytes));
 }
 
 }  // namespace ferry::cli

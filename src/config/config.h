@@ -61,7 +61,7 @@ struct TunnelConfig {
   std::vector<std::string> allowed_projects;         // lower-cased "host[:port]/project_id"
   // Old DSN string exactly as clients send it → one or more new DSN strings (fan-out).
   std::map<std::string, std::vector<std::string>> remap;
-  Delivery delivery = Delivery::kDirect;  // durable arrives with the spool
+  Delivery delivery = Delivery::kDurable;  // DESIGN.md §2.4
 };
 
 struct UpstreamConfig {

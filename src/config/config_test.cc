@@ -115,7 +115,7 @@ TEST_F(ConfigTest, EmptyDocumentGivesTheDocumentedDefaults) {
   EXPECT_THAT(config->tunnel.allowed_origins, ElementsAre("*"));
   EXPECT_TRUE(config->tunnel.allowed_hosts.empty());
   EXPECT_TRUE(config->tunnel.remap.empty());
-  EXPECT_EQ(config->tunnel.delivery, Delivery::kDirect);
+  EXPECT_EQ(config->tunnel.delivery, Delivery::kDurable);
   EXPECT_TRUE(config->upstreams.empty());
   EXPECT_EQ(config->spool.max_bytes, 1073741824u);
   EXPECT_EQ(config->spool.max_age_hours, 72u);

@@ -55,7 +55,14 @@ std::vector<QueueState> Drainer::States() {
   return states_;
 }
 
-void Drainer::Backoff(Queue& q, std::chrono::milliseconds at_least) {
+void Drainer::Backoff(Queue& q, SteadyClock::time_point sent, std::chrono::milliseconds at_least) {
+  auto now = SteadyClock::now();
+  if (sent < q.last_backoff) {
+    // Already backing off for this outage; only a longer wait the upstream asked for counts.
+    q.retry_at = std::max(q.retry_at, now + at_least);
+    return;
+  }
+  q.last_backoff = now;
   ++q.failures;
   double ms = static_cast<double>(options_.initial_backoff.count()) *
               std::pow(options_.backoff_factor, std::min(q.failures - 1, 40));
@@ -64,20 +71,21 @@ void Drainer::Backoff(Queue& q, std::chrono::milliseconds at_least) {
   thread_local std::mt19937 rng{std::random_device{}()};
   ms *= std::uniform_real_distribution<double>(0.8, 1.2)(rng);
   auto delay = std::max(std::chrono::milliseconds(static_cast<int64_t>(ms)), at_least);
-  q.retry_at = SteadyClock::now() + delay;
+  q.retry_at = now + delay;
   q.probing = true;
 }
 
-void Drainer::Handle(Completion& c, std::vector<uint64_t>* acks,
-                     std::vector<uint64_t>* releases) {
+void Drainer::Handle(Completion& c, std::vector<uint64_t>* acks, std::vector<uint64_t>* releases) {
   Queue& q = queues_[c.queue];
   --q.in_flight;
   if (!c.result.ok()) {
     releases->push_back(c.id);
-    Backoff(q, std::chrono::milliseconds(0));
-    if (events_.retried) events_.retried(c.label, std::string(base::CodeName(c.result.status().code())));
-    base::Log(base::LogLevel::kWarn, "delivery failed, will retry",
-              {{"upstream", c.label}, {"error", c.result.status().detail()}, {"failures", q.failures}});
+    Backoff(q, c.sent, std::chrono::milliseconds(0));
+    if (events_.retried)
+      events_.retried(c.label, std::string(base::CodeName(c.result.status().code())));
+    base::Log(
+        base::LogLevel::kWarn, "delivery failed, will retry",
+        {{"upstream", c.label}, {"error", c.result.status().detail()}, {"failures", q.failures}});
     return;
   }
   const UpstreamResponse& r = *c.result;
@@ -91,13 +99,12 @@ void Drainer::Handle(Completion& c, std::vector<uint64_t>* acks,
   }
   if (r.status == 429 || r.status >= 500 || r.status == 408) {
     releases->push_back(c.id);
-    std::chrono::milliseconds wait{0};
-    if (r.status == 429) {
-      int64_t secs = protocol::ParseRetryAfter(r.retry_after, 0);
-      for (const auto& l : protocol::ParseRateLimits(r.rate_limits)) secs = std::max(secs, l.seconds);
-      wait = std::chrono::seconds(secs > 0 ? secs : 60);
-    }
-    Backoff(q, wait);
+    // Retry-After is honoured on any retried answer (a 503 during maintenance sends it too);
+    // a 429 without one waits for its rate limits, or a minute.
+    int64_t secs = protocol::ParseRetryAfter(r.retry_after, 0);
+    for (const auto& l : protocol::ParseRateLimits(r.rate_limits)) secs = std::max(secs, l.seconds);
+    if (r.status == 429 && secs == 0) secs = 60;
+    Backoff(q, c.sent, std::chrono::seconds(secs));
     if (events_.retried) events_.retried(c.label, "status_" + std::to_string(r.status));
     return;
   }
@@ -117,7 +124,8 @@ void Drainer::Expire() {
                     .count();
   auto dropped = spool_.DropOlderThan(cutoff);
   if (!dropped.ok()) {
-    base::Log(base::LogLevel::kError, "spool expiry failed", {{"error", dropped.status().detail()}});
+    base::Log(base::LogLevel::kError, "spool expiry failed",
+              {{"error", dropped.status().detail()}});
     return;
   }
   for (const auto& [queue, n] : *dropped) {
@@ -157,14 +165,14 @@ void Drainer::Dispatch(SteadyClock::time_point* next_wake) {
       ++q.in_flight;
       auto inbox = inbox_;
       client_.Send(d->endpoint, std::move(d->request),
-                   [inbox, queue = name, id = e.id, label = d->label,
-                    rate_key = d->rate_key](base::Result<UpstreamResponse> r) {
+                   [inbox, queue = name, id = e.id, label = d->label, rate_key = d->rate_key,
+                    sent = SteadyClock::now()](base::Result<UpstreamResponse> r) {
                      std::lock_guard lock(inbox->mu);
-                     inbox->completions.push_back({queue, id, label, rate_key, std::move(r)});
+                     inbox->completions.push_back({queue, id, label, rate_key, sent, std::move(r)});
                      inbox->cv.notify_one();
                    });
     }
-    if (!unresolvable.empty()) (void)spool_.Ack(unresolvable);
+    pending_acks_.insert(pending_acks_.end(), unresolvable.begin(), unresolvable.end());
   }
 }
 
@@ -182,10 +190,14 @@ void Drainer::Run() {
       completions.swap(inbox_->completions);
     }
     std::vector<uint64_t> acks, releases;
+    acks.swap(pending_acks_);
     for (auto& c : completions) Handle(c, &acks, &releases);
     if (!acks.empty()) {
       auto st = spool_.Ack(acks);
-      if (!st.ok()) base::Log(base::LogLevel::kError, "spool ack failed", {{"error", st.detail()}});
+      if (!st.ok()) {
+        base::Log(base::LogLevel::kError, "spool ack failed, will retry", {{"error", st.detail()}});
+        pending_acks_ = std::move(acks);
+      }
     }
     if (!releases.empty()) spool_.Release(releases);
     Expire();
@@ -195,9 +207,10 @@ void Drainer::Run() {
     std::vector<QueueState> states;
     auto now = SteadyClock::now();
     for (const auto& [name, q] : queues_) {
-      int64_t wait = q.retry_at > now
-                         ? std::chrono::duration_cast<std::chrono::milliseconds>(q.retry_at - now).count()
-                         : 0;
+      int64_t wait =
+          q.retry_at > now
+              ? std::chrono::duration_cast<std::chrono::milliseconds>(q.retry_at - now).count()
+              : 0;
       states.push_back({name, q.failures, q.in_flight, q.probing, wait});
     }
     std::lock_guard lock(states_mu_);

@@ -52,10 +52,10 @@ struct DrainerEvents {
 
 struct QueueState {
   std::string queue;
-  int failures = 0;        // consecutive failed attempts
+  int failures = 0;  // consecutive failed attempts
   int in_flight = 0;
-  bool probing = false;    // one request at a time until the upstream answers
-  int64_t retry_in_ms = 0; // until the next attempt; 0 = now
+  bool probing = false;     // one request at a time until the upstream answers
+  int64_t retry_in_ms = 0;  // until the next attempt; 0 = now
 };
 
 class Drainer {
@@ -78,11 +78,13 @@ class Drainer {
     std::string queue;
     uint64_t id = 0;
     std::string label, rate_key;
+    std::chrono::steady_clock::time_point sent;
     base::Result<UpstreamResponse> result = base::Status(base::Code::kInternal, "unset");
   };
   struct Inbox;  // shared with send callbacks, which may outlive the drainer
   struct Queue {
     std::chrono::steady_clock::time_point retry_at{};
+    std::chrono::steady_clock::time_point last_backoff{};  // when the last failure counted
     int failures = 0;
     int in_flight = 0;
     bool probing = false;
@@ -90,7 +92,10 @@ class Drainer {
 
   void Run();
   void Handle(Completion& c, std::vector<uint64_t>* acks, std::vector<uint64_t>* releases);
-  void Backoff(Queue& q, std::chrono::milliseconds at_least);
+  // One backoff step, unless the failed request was sent before the last step (several
+  // requests failing together are one failure of the upstream, not many).
+  void Backoff(Queue& q, std::chrono::steady_clock::time_point sent,
+               std::chrono::milliseconds at_least);
   void Dispatch(std::chrono::steady_clock::time_point* next_wake);
   void Expire();
 
@@ -105,6 +110,9 @@ class Drainer {
   std::mutex states_mu_;
   std::vector<QueueState> states_;  // guarded by states_mu_; a snapshot for status and metrics
   std::chrono::steady_clock::time_point next_expiry_{};
+  // Acks that failed (e.g. a full disk): retried on every loop, never forgotten, or the
+  // entries would stay taken and undelivered until a restart.
+  std::vector<uint64_t> pending_acks_;
   std::thread thread_;
 };
 

@@ -25,8 +25,11 @@ void RateLimitCache::Update(const std::string& key, unsigned status, std::string
                        now + std::chrono::seconds(l.seconds)});
   }
   if (learned.empty() && status == 429) {
-    learned.push_back({{}, "key", "", now + std::chrono::seconds(protocol::ParseRetryAfter(
-                                            retry_after, kDefaultRetryAfterS))});
+    learned.push_back(
+        {{},
+         "key",
+         "",
+         now + std::chrono::seconds(protocol::ParseRetryAfter(retry_after, kDefaultRetryAfterS))});
   }
   if (learned.empty()) return;
   std::lock_guard lock(mu_);

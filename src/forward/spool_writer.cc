@@ -42,7 +42,8 @@ void SpoolWriter::Run() {
       cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and everything was written
       size_t bytes = 0;
-      while (!queue_.empty() && (batch.empty() || bytes + queue_.front().bytes <= max_batch_bytes_)) {
+      while (!queue_.empty() &&
+             (batch.empty() || bytes + queue_.front().bytes <= max_batch_bytes_)) {
         bytes += queue_.front().bytes;
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();

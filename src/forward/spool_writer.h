@@ -20,7 +20,8 @@ class SpoolWriter {
   using Done = std::function<void(base::Status)>;
 
   // `on_pushed` runs on the writer thread after each successful commit (wakes the drainer).
-  SpoolWriter(spool::Spool& spool, std::function<void()> on_pushed, size_t max_batch_bytes = 8 << 20);
+  SpoolWriter(spool::Spool& spool, std::function<void()> on_pushed,
+              size_t max_batch_bytes = 8 << 20);
   ~SpoolWriter();  // Stop()
 
   // Queues `records` (the copies of one envelope, kept all-or-none); `done` runs on the writer

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -23,8 +24,8 @@
 #include "server/metrics.h"
 #include "server/spool_status.h"
 #include "server/store_setup.h"
-#include "spool/sqlite_spool.h"
 #include "server/tunnel.h"
+#include "spool/sqlite_spool.h"
 #include "store/event_writer.h"
 #include "store/retention.h"
 #include "web/api.h"
@@ -159,6 +160,8 @@ base::Status Serve(const config::Config& config) {
     auto opened = spool::OpenSqliteSpool(effective.data_dir + "/spool.db", options);
     if (!opened.ok()) return opened.status();
     spool = std::move(*opened);
+    // `ferry spool status` asks the running server, which holds the spool; this says where.
+    std::ofstream(effective.data_dir + "/serve.addr") << listening << "\n";
     spool_writer = std::make_unique<forward::SpoolWriter>(*spool, [&drainer] {
       if (drainer) drainer->Notify();
     });

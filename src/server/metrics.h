@@ -46,11 +46,11 @@ class Metrics {
   };
 
   mutable std::mutex mu_;
-  std::map<std::pair<std::string, unsigned>, uint64_t> requests_;   // (route, status)
-  std::map<std::string, Histogram> latency_;                        // by route
-  std::map<std::pair<std::string, unsigned>, uint64_t> forwarded_;  // (upstream, status)
-  std::map<std::string, uint64_t> rejected_;                        // by reason
-  std::map<std::pair<std::string, std::string>, uint64_t> items_;   // (category, outcome)
+  std::map<std::pair<std::string, unsigned>, uint64_t> requests_;    // (route, status)
+  std::map<std::string, Histogram> latency_;                         // by route
+  std::map<std::pair<std::string, unsigned>, uint64_t> forwarded_;   // (upstream, status)
+  std::map<std::string, uint64_t> rejected_;                         // by reason
+  std::map<std::pair<std::string, std::string>, uint64_t> items_;    // (category, outcome)
   std::map<std::pair<std::string, std::string>, uint64_t> retries_;  // (upstream, reason)
   std::map<std::pair<std::string, std::string>, uint64_t> dropped_;  // (upstream, reason)
   uint64_t bytes_in_ = 0;

@@ -1,7 +1,7 @@
 #include "server/tunnel.h"
 
-#include <boost/url/parse.hpp>
 #include <algorithm>
+#include <boost/url/parse.hpp>
 #include <mutex>
 #include <optional>
 

@@ -66,8 +66,7 @@ class Tunnel {
   // `durable` is used when tunnel.delivery is durable and must then be set.
   static base::Result<std::unique_ptr<Tunnel>> Create(const config::Config& config,
                                                       forward::UpstreamClient& client,
-                                                      Metrics& metrics,
-                                                      LocalStore* local = nullptr,
+                                                      Metrics& metrics, LocalStore* local = nullptr,
                                                       DurableDelivery durable = {});
 
   void Handle(http::IncomingRequest in, http::Respond respond);
