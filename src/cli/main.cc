@@ -79,6 +79,11 @@ int main(int argc, char** argv) {
   project_create->add_option("name", project_name, "project name")->required();
   project_create->add_option("--platform", platform, "python, node, javascript, dart, ...");
   auto* project_list = project->add_subcommand("list", "projects with ids and DSNs");
+  std::string key_arg;
+  auto* disable_key = project->add_subcommand("disable-key", "refuse events sent with a key");
+  disable_key->add_option("key", key_arg, "the DSN's public key")->required();
+  auto* enable_key = project->add_subcommand("enable-key", "accept a disabled key again");
+  enable_key->add_option("key", key_arg, "the DSN's public key")->required();
 
   std::string email;
   bool password_stdin = false, superuser = false;
@@ -105,8 +110,8 @@ int main(int argc, char** argv) {
   spool->require_subcommand(1);
   auto* spool_status = spool->add_subcommand("status", "depth, bytes and oldest age per upstream");
 
-  for (auto* sub : {serve, check, version, project_create, project_list, createuser, token_create,
-                    backup, restore, spool_status}) {
+  for (auto* sub : {serve, check, version, project_create, project_list, disable_key, enable_key,
+                    createuser, token_create, backup, restore, spool_status}) {
     sub->add_option("--config", config_path, "configuration file");
   }
 
@@ -125,6 +130,8 @@ int main(int argc, char** argv) {
   namespace cli = ferry::cli;
   if (*project_create) return cli::ProjectCreate(*config, project_name, platform);
   if (*project_list) return cli::ProjectList(*config);
+  if (*disable_key) return cli::SetKeyEnabled(*config, key_arg, false);
+  if (*enable_key) return cli::SetKeyEnabled(*config, key_arg, true);
   if (*createuser) return cli::CreateUser(*config, email, password_stdin, superuser);
   if (*token_create) return cli::TokenCreate(*config, email);
   if (*backup) return cli::Backup(*config, backup_output, config_only);

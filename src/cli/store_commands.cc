@@ -75,6 +75,16 @@ int ProjectList(const config::Config& config) {
   return 0;
 }
 
+int SetKeyEnabled(const config::Config& config, const std::string& public_key, bool enabled) {
+  auto store = server::OpenConfiguredStore(config);
+  if (!store.ok()) return Fail(store.status().detail());
+  auto st = (*store)->SetKeyEnabled(public_key, enabled);
+  if (!st.ok()) return Fail(st.detail());
+  std::printf("key %s %s\n", base::MaskSecret(public_key).c_str(),
+              enabled ? "enabled" : "disabled");
+  return 0;
+}
+
 int CreateUser(const config::Config& config, const std::string& email, bool password_stdin,
                bool superuser) {
   std::string password;

@@ -11,6 +11,9 @@ namespace ferry::cli {
 int ProjectCreate(const config::Config& config, const std::string& name,
                   const std::string& platform);
 int ProjectList(const config::Config& config);
+// Refuses (or accepts again) events sent with `public_key`; a running server follows within
+// a few seconds.
+int SetKeyEnabled(const config::Config& config, const std::string& public_key, bool enabled);
 int CreateUser(const config::Config& config, const std::string& email, bool password_stdin,
                bool superuser);
 int TokenCreate(const config::Config& config, const std::string& email);

@@ -103,7 +103,7 @@ TEST(DumpConfigTest, WritesEverySectionAndKeyOfTheDefaults) {
                           "allowed_hosts: []",
                           "allowed_projects: []",
                           "remap: {}",
-                          "delivery: direct",
+                          "delivery: durable",
                           "upstreams: {}",
                           "spool:",
                           "max_bytes:",

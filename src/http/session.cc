@@ -4,6 +4,7 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
@@ -25,10 +26,13 @@ constexpr auto kUse = asio::as_tuple(asio::use_awaitable);
 
 // After an early answer (413, 400) the client may still be sending. Closing with unread data
 // makes the kernel send a reset, which can destroy the answer before the client reads it; so,
-// like nginx's lingering close, keep reading and discarding until the client pauses for
-// kLingerPause or kLingerTime has passed.
-constexpr auto kLingerTime = std::chrono::seconds(5);
+// like nginx's lingering close, the rest is read and discarded for a while: until the client
+// pauses for kLingerPause, or kLingerTime has passed. Past kLingerMaxBytes the session stops
+// reading (a client must not be able to make ferry read an endless body) but still waits out
+// kLingerTime, so the answer has time to be read while the client's writes stall.
+constexpr auto kLingerTime = std::chrono::seconds(2);
 constexpr auto kLingerPause = std::chrono::seconds(1);
+constexpr size_t kLingerMaxBytes = 1 << 20;
 
 std::string PeerIp(const tcp::endpoint& endpoint) {
   auto address = endpoint.address();
@@ -181,13 +185,18 @@ asio::awaitable<void> Session::LingeringClose() {
   if (ec) co_return;
   const auto deadline = std::chrono::steady_clock::now() + kLingerTime;
   char scratch[16 * 1024];
-  for (;;) {
+  size_t discarded = 0;
+  while (discarded < kLingerMaxBytes) {
     auto left = deadline - std::chrono::steady_clock::now();
-    if (left <= std::chrono::steady_clock::duration::zero()) break;
+    if (left <= std::chrono::steady_clock::duration::zero()) co_return;
     stream_.expires_after(std::min<std::chrono::steady_clock::duration>(left, kLingerPause));
     auto [rec, n] = co_await stream_.async_read_some(asio::buffer(scratch), kUse);
-    if (rec) break;
+    if (rec) co_return;
+    discarded += n;
   }
+  asio::steady_timer wait(stream_.get_executor());
+  wait.expires_at(deadline);
+  (void)co_await wait.async_wait(kUse);
 }
 
 }  // namespace ferry::http

@@ -8,6 +8,7 @@ base::Status KeyCache::Reload() {
   {
     std::lock_guard lock(mu_);
     ++reloads_started_;
+    last_reload_ = std::chrono::steady_clock::now();
   }
   auto projects = store_.ListProjects();
   if (!projects.ok()) return projects.status();
@@ -40,7 +41,8 @@ std::optional<KeyInfo> KeyCache::Find(const std::string& public_key) {
   uint64_t seen;
   {
     std::lock_guard lock(mu_);
-    if (auto it = keys_.find(public_key); it != keys_.end()) return it->second;
+    auto it = keys_.find(public_key);
+    if (it != keys_.end() && !Stale()) return it->second;
     seen = reloads_started_;
   }
   ReloadSince(seen);
@@ -53,7 +55,8 @@ std::optional<ProjectInfo> KeyCache::FindProject(int64_t id) {
   uint64_t seen;
   {
     std::lock_guard lock(mu_);
-    if (auto it = projects_.find(id); it != projects_.end()) return it->second;
+    auto it = projects_.find(id);
+    if (it != projects_.end() && !Stale()) return it->second;
     seen = reloads_started_;
   }
   ReloadSince(seen);

@@ -2,6 +2,8 @@
 // SQL. A key that is not cached (a project created by the CLI while the server runs) makes the
 // worker reload from the store before it answers. Reloads are serialized and coalesced: a miss
 // waits for the reload in progress, and reloads again only if none finished since the miss.
+// Hits reload too once the cache is older than kRefreshInterval, so a key disabled with the CLI
+// stops being accepted within that time.
 #pragma once
 
 #include <chrono>
@@ -45,12 +47,18 @@ class KeyCache {
   // the miss does not count: it may have read the store before the key was created.
   void ReloadSince(uint64_t seen_started);
 
+  static constexpr std::chrono::seconds kRefreshInterval{5};
+
+  // True when the last reload started more than kRefreshInterval ago. REQUIRES: mu_ held.
+  bool Stale() const { return std::chrono::steady_clock::now() - last_reload_ > kRefreshInterval; }
+
   store::Store& store_;
   std::mutex reload_mu_;  // serializes reloads
   std::mutex mu_;
   std::unordered_map<std::string, KeyInfo> keys_;      // guarded by mu_
   std::unordered_map<int64_t, ProjectInfo> projects_;  // guarded by mu_
   uint64_t reloads_started_ = 0;                       // guarded by mu_
+  std::chrono::steady_clock::time_point last_reload_;  // guarded by mu_
 };
 
 }  // namespace ferry::server

@@ -26,7 +26,9 @@ constexpr const char* kNew = "https://1b13ae41ee7c898ce3c49d04781eb908@sentry.ex
 config::Config TestConfig() {
   auto config = config::ParseConfig(R"(
 server: { listen: "127.0.0.1:9000" }
+store: { enabled: false }
 tunnel:
+  delivery: direct
   allowed_hosts: ["sentry.example.com", "other.example:8443"]
   remap:
     "https://2235e5c99219488ea93da34b9ac1cb68@sentry.example.com/4": "https://1b13ae41ee7c898ce3c49d04781eb908@sentry.example.com/2"

@@ -61,6 +61,9 @@ class GatedStore final : public Store {
   base::Result<std::optional<ProjectKey>> FindKey(const std::string& k) override {
     return inner_.FindKey(k);
   }
+  base::Status SetKeyEnabled(const std::string& k, bool enabled) override {
+    return inner_.SetKeyEnabled(k, enabled);
+  }
   base::Result<User> CreateUser(const std::string& e, const std::string& h, bool s) override {
     return inner_.CreateUser(e, h, s);
   }

@@ -140,6 +140,9 @@ class Store {
   virtual base::Result<std::optional<Project>> FindProject(int64_t id) = 0;
   virtual base::Result<std::optional<Project>> FindProjectBySlug(const std::string& slug) = 0;
   virtual base::Result<std::optional<ProjectKey>> FindKey(const std::string& public_key) = 0;
+  // Enables or disables a key (a disabled key's events are refused with 403). Errors:
+  // kNotFound for an unknown key.
+  virtual base::Status SetKeyEnabled(const std::string& public_key, bool enabled) = 0;
 
   // Users and API tokens. Tokens are stored as SHA-256 hex of the token text.
   virtual base::Result<User> CreateUser(const std::string& email, const std::string& password_hash,

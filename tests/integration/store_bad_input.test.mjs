@@ -7,7 +7,7 @@ import zlib from 'node:zlib';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import {
-  Api, authHeader, errorEvent, makeToken, metric, parseDsn, projectCreateSettled, sendEvent, sendOk,
+  Api, authHeader, errorEvent, ferryCli, makeToken, metric, parseDsn, projectCreateSettled, sendEvent, sendOk,
   startStore, tempDir, writeStoreConfig,
 } from './lib/store.mjs';
 import { assertJsonError, buildEnvelope, eventId, request } from './lib/envelope.mjs';
@@ -130,6 +130,44 @@ describe('ingest errors', () => {
     assertJsonError(res, 413, '10 MB breadcrumbs');
     assert.equal((await api.event(a.slug, event.event_id)).status, 404, 'the oversized event is not stored');
     await stillServes('10 MB breadcrumbs');
+  });
+});
+
+describe('disabled key', () => {
+  test('a key disabled with the CLI is refused 403 by the running server; enabled again, accepted', { timeout: 60000 }, async () => {
+    const c = await projectCreateSettled(cfg, 'bad-disabled');
+    const key = parseDsn(c.dsn).key;
+    await sendOk(ferry.url, c.dsn, errorEvent({ value: 'before disabling' }));
+    stored += 1;
+    const off = await ferryCli(['project', 'disable-key', key], cfg);
+    assert.equal(off.code, 0, `disable-key: ${off.stderr}`);
+    // The server reloads its keys at least every 5 s.
+    let res;
+    const until = Date.now() + 15000;
+    do {
+      res = await post(url(c.id), envelope({ event_id: eventId(), dsn: c.dsn }, ev()));
+      if (res.status === 200) stored += 1; // accepted until the server reloads its keys
+      if (res.status === 403) break;
+      await new Promise((r) => setTimeout(r, 250));
+    } while (Date.now() < until);
+    assertJsonError(res, 403, 'disabled key');
+    assert.match(JSON.parse(res.text).detail, /disabled/);
+    await stillServes('disabled key');
+    const on = await ferryCli(['project', 'enable-key', key], cfg);
+    assert.equal(on.code, 0, `enable-key: ${on.stderr}`);
+    const until2 = Date.now() + 15000;
+    do {
+      res = await post(url(c.id), envelope({ event_id: eventId(), dsn: c.dsn }, ev()));
+      if (res.status === 200) {
+        stored += 1;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    } while (Date.now() < until2);
+    assert.equal(res.status, 200, `enabled again: ${res.status} ${res.text}`);
+    const missing = await ferryCli(['project', 'disable-key', '00000000000000000000000000000000'], cfg);
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.stderr, /no project key/);
   });
 });
 

@@ -168,6 +168,16 @@ base::Result<Project> SqliteStore::CreateProject(const std::string& name,
   return project;
 }
 
+base::Status SqliteStore::SetKeyEnabled(const std::string& public_key, bool enabled) {
+  std::lock_guard lock(write_mu_);
+  auto stmt = writer_->Prepare("UPDATE project_keys SET enabled = ?2 WHERE public_key = ?1");
+  if (!stmt.ok()) return stmt.status();
+  stmt->BindAll(public_key, enabled ? 1 : 0);
+  FERRY_RETURN_IF_ERROR(stmt->Run());
+  if (writer_->Changes() == 0) return base::NotFound("no project key " + public_key);
+  return base::Status::Ok();
+}
+
 base::Result<std::vector<Project>> SqliteStore::ListProjects() {
   auto conn = readers_.Acquire();
   if (!conn.ok()) return conn.status();

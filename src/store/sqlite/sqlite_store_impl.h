@@ -61,6 +61,7 @@ class SqliteStore final : public Store {
   base::Result<std::optional<Project>> FindProject(int64_t id) override;
   base::Result<std::optional<Project>> FindProjectBySlug(const std::string& slug) override;
   base::Result<std::optional<ProjectKey>> FindKey(const std::string& public_key) override;
+  base::Status SetKeyEnabled(const std::string& public_key, bool enabled) override;
 
   base::Result<User> CreateUser(const std::string& email, const std::string& password_hash,
                                 bool superuser) override;

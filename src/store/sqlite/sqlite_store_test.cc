@@ -57,6 +57,21 @@ TEST(SqliteStoreTest, CreatesProjectWithSlugAndOneEnabledKey) {
   EXPECT_FALSE(*store->IsEmpty());
 }
 
+TEST(SqliteStoreTest, DisablesAndEnablesKeys) {
+  TempDir dir;
+  auto store = testing::OpenOrDie(dir.File("ferry.db"));
+  auto p = store->CreateProject("web", "");
+  ASSERT_TRUE(p.ok());
+  const std::string key = p->keys[0].public_key;
+  ASSERT_TRUE(store->SetKeyEnabled(key, false).ok());
+  EXPECT_FALSE((*store->FindKey(key))->enabled);
+  EXPECT_FALSE((*store->ListProjects())[0].keys[0].enabled);
+  ASSERT_TRUE(store->SetKeyEnabled(key, true).ok());
+  EXPECT_TRUE((*store->FindKey(key))->enabled);
+  EXPECT_EQ(store->SetKeyEnabled("00000000000000000000000000000000", false).code(),
+            base::Code::kNotFound);
+}
+
 TEST(SqliteStoreTest, RefusesDuplicateAndEmptyProjectNames) {
   TempDir dir;
   auto store = testing::OpenOrDie(dir.File("ferry.db"));
