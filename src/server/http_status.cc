@@ -1,5 +1,7 @@
 #include "server/http_status.h"
 
+#include "base/strings.h"
+
 namespace ferry::server {
 
 using http::bhttp::status;
@@ -36,6 +38,13 @@ status HttpStatusFor(base::Code code) {
 
 http::Response ErrorResponse(const base::Status& st) {
   return http::JsonError(HttpStatusFor(st.code()), st.detail());
+}
+
+http::Response EventIdResponse(std::string_view event_id) {
+  http::Response res{status::ok, 11};
+  res.set(http::bhttp::field::content_type, "application/json");
+  res.body() = event_id.empty() ? "{}" : "{\"id\":" + base::JsonQuote(event_id) + "}";
+  return res;
 }
 
 }  // namespace ferry::server

@@ -11,4 +11,7 @@ http::bhttp::status HttpStatusFor(base::Code code);
 // {"detail": status.detail()} with the status's HTTP code. REQUIRES: !status.ok().
 http::Response ErrorResponse(const base::Status& status);
 
+// 200 {"id": event_id}, or {} without an event id: Sentry's answer to an accepted envelope.
+http::Response EventIdResponse(std::string_view event_id);
+
 }  // namespace ferry::server

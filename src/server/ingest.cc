@@ -29,13 +29,6 @@ int64_t ToMillis(std::chrono::system_clock::time_point tp) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(tp.time_since_epoch()).count();
 }
 
-http::Response IdResponse(std::string_view event_id) {
-  http::Response res{bhttp::status::ok, 11};
-  res.set(bhttp::field::content_type, "application/json");
-  res.body() = event_id.empty() ? "{}" : "{\"id\":" + base::JsonQuote(event_id) + "}";
-  return res;
-}
-
 // The item categories Sentry counts, for what the store accepts without keeping as events.
 std::string_view CountCategory(std::string_view type) {
   if (type == "transaction") return "transaction";
@@ -228,7 +221,7 @@ void Ingest::StoreEnvelope(const KeyInfo& key, std::string_view body, const std:
   if (!event_item) {
     const auto* id = envelope->header.Find("event_id");
     return respond(
-        IdResponse(id && id->kind == protocol::JsonKind::kString ? id->string_value : ""));
+        EventIdResponse(id && id->kind == protocol::JsonKind::kString ? id->string_value : ""));
   }
   auto sent_at = event::ParseRfc3339(FieldString(envelope->header.fields, "sent_at"));
   StoreEvent(key, event_item->payload, client_ip, std::move(attachments), sent_at, respond);
@@ -265,7 +258,7 @@ void Ingest::StoreEvent(const KeyInfo& key, std::string_view json, const std::st
           base::Unavailable("the store cannot take the event: " + r.status().detail())));
     }
     metrics_.CountItem("event", r->duplicate ? "duplicate" : "stored");
-    respond(IdResponse(event_id));
+    respond(EventIdResponse(event_id));
   });
 }
 

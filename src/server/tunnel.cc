@@ -313,13 +313,6 @@ void Tunnel::SendDirect(std::vector<Delivery>& deliveries, const http::Respond& 
 
 namespace {
 
-http::Response IdAnswer(std::string_view id) {
-  http::Response res{bhttp::status::ok, 11};
-  res.set(bhttp::field::content_type, "application/json");
-  res.body() = id.empty() ? "{}" : "{\"id\":" + base::JsonQuote(id) + "}";
-  return res;
-}
-
 // Collects the outcomes of one durable request (a spool push and local deliveries) and answers
 // once all are in: a failure wins (nothing is answered 200 that is not durable), else the
 // first target's answer.
@@ -334,7 +327,7 @@ class DurableAnswer {
       if (failure && !failure_) failure_ = res;
       if (first_target) first_ = std::move(res);
       if (--pending_ > 0) return;
-      out = failure_ ? std::move(*failure_) : first_ ? std::move(*first_) : IdAnswer("");
+      out = failure_ ? std::move(*failure_) : first_ ? std::move(*first_) : EventIdResponse("");
     }
     respond_(std::move(out));
   }
@@ -393,7 +386,7 @@ void Tunnel::SpoolAndAnswer(std::vector<Delivery>& deliveries, std::string_view 
         metrics_.CountRejected("spool_unavailable");
         base::Log(base::LogLevel::kWarn, "cannot spool envelope", {{"error", st.detail()}});
       }
-      answer->Part(first_spooled, st.ok() ? IdAnswer(id) : ErrorResponse(st), !st.ok());
+      answer->Part(first_spooled, st.ok() ? EventIdResponse(id) : ErrorResponse(st), !st.ok());
     });
   }
   for (size_t i : locals) {
