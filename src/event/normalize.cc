@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <boost/json.hpp>
+#include <boost/json/monotonic_resource.hpp>
 #include <random>
 #include <string>
 
@@ -187,7 +188,11 @@ base::Result<NormalizedEvent> Normalize(std::string_view payload, const Normaliz
   boost::system::error_code ec;
   // Boost.JSON's parser keeps its own stack, so depth is bounded without recursion; the
   // limit also protects everything below that walks the tree recursively.
-  json::value root = json::parse(payload, ec, json::storage_ptr(), parse_opts);
+  // The tree lives only in this function, so it is allocated from one arena (first from the
+  // stack) and dropped at once: freeing it node by node cost a third of normalization.
+  unsigned char arena[16 * 1024];
+  json::monotonic_resource memory(arena, sizeof arena);
+  json::value root = json::parse(payload, ec, &memory, parse_opts);
   if (ec == json::error::too_deep) return base::InvalidArgument("event JSON is nested too deep");
   if (ec) return base::InvalidArgument("event is not valid JSON: " + ec.message());
   const json::object* obj = root.if_object();
