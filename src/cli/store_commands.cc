@@ -167,7 +167,9 @@ int SpoolStatus(const config::Config& config) {
     return Fail(opened.status().detail() +
                 "; and no server answered: " + fetched.status().detail());
   }
-  return PrintSpoolStatus(path, server::SpoolStatusJson(**opened, {}, config.spool.max_bytes));
+  auto stats = (*opened)->Stats();
+  if (!stats.ok()) return Fail(stats.status().detail());
+  return PrintSpoolStatus(path, server::SpoolStatusJson(*stats, {}, config.spool.max_bytes));
 }
 
 }  // namespace ferry::cli

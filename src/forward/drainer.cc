@@ -55,6 +55,11 @@ std::vector<QueueState> Drainer::States() {
   return states_;
 }
 
+spool::SpoolStats Drainer::LastStats() {
+  std::lock_guard lock(states_mu_);
+  return stats_;
+}
+
 void Drainer::Backoff(Queue& q, SteadyClock::time_point sent, std::chrono::milliseconds at_least) {
   auto now = SteadyClock::now();
   if (sent < q.last_backoff) {
@@ -139,6 +144,10 @@ void Drainer::Expire() {
 void Drainer::Dispatch(SteadyClock::time_point* next_wake) {
   auto stats = spool_.Stats();
   if (!stats.ok()) return;
+  {
+    std::lock_guard lock(states_mu_);
+    stats_ = *stats;
+  }
   auto now = SteadyClock::now();
   for (const auto& [name, qs] : stats->queues) {
     if (qs.entries == 0) continue;

@@ -72,6 +72,10 @@ class Drainer {
   void Notify();
 
   std::vector<QueueState> States();
+  // The spool's totals as the drainer last read them (it reads them on every wake-up, at
+  // least once a second and after every push). For metrics and status on I/O threads, which
+  // must not wait on the spool.
+  spool::SpoolStats LastStats();
 
  private:
   struct Completion {
@@ -109,6 +113,7 @@ class Drainer {
   std::map<std::string, Queue> queues_;  // drainer thread only (copied into States)
   std::mutex states_mu_;
   std::vector<QueueState> states_;  // guarded by states_mu_; a snapshot for status and metrics
+  spool::SpoolStats stats_;         // guarded by states_mu_
   std::chrono::steady_clock::time_point next_expiry_{};
   // Acks that failed (e.g. a full disk): retried on every loop, never forgotten, or the
   // entries would stay taken and undelivered until a restart.

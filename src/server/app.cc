@@ -192,32 +192,29 @@ base::Status Serve(const config::Config& config) {
         [t = tunnel.get()](const spool::SpoolEntry& e) { return t->Resolve(e); }, options,
         std::move(events));
     drainer->Start();
-    // The spool keeps its totals in memory, so these never query the database.
-    auto* sp = spool.get();
-    metrics.AddGauge("ferry_spool_entries", "Envelope copies waiting in the spool.", [sp] {
-      auto st = sp->Stats();
-      return st.ok() ? static_cast<double>(st->entries) : 0.0;
-    });
-    metrics.AddGauge("ferry_spool_bytes", "Bytes waiting in the spool.", [sp] {
-      auto st = sp->Stats();
-      return st.ok() ? static_cast<double>(st->bytes) : 0.0;
-    });
-    metrics.AddGauge("ferry_spool_oldest_age_seconds", "Age of the oldest spooled envelope.", [sp] {
-      auto st = sp->Stats();
-      if (!st.ok() || st->oldest_ms == 0) return 0.0;
+    // Read from the drainer's last look at the spool: the I/O threads never wait on it.
+    auto* d = drainer.get();
+    metrics.AddGauge("ferry_spool_entries", "Envelope copies waiting in the spool.",
+                     [d] { return static_cast<double>(d->LastStats().entries); });
+    metrics.AddGauge("ferry_spool_bytes", "Bytes waiting in the spool.",
+                     [d] { return static_cast<double>(d->LastStats().bytes); });
+    metrics.AddGauge("ferry_spool_oldest_age_seconds", "Age of the oldest spooled envelope.", [d] {
+      auto oldest = d->LastStats().oldest_ms;
+      if (oldest == 0) return 0.0;
       auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                      std::chrono::system_clock::now().time_since_epoch())
                      .count();
-      return static_cast<double>(now - st->oldest_ms) / 1000.0;
+      return static_cast<double>(now - oldest) / 1000.0;
     });
   }
+
   Endpoints endpoints(effective, tunnel.get(), ingest.get(), api.get(), metrics);
   if (spool) {
     // Not ready while the spool cannot take another envelope: a balancer sends traffic elsewhere.
     auto* sp = spool.get();
     endpoints.set_ready_check([sp] { return !sp->WouldOverflow(64 * 1024); });
-    endpoints.set_spool_status([sp, d = drainer.get(), max = effective.spool.max_bytes] {
-      return SpoolStatusJson(*sp, d->States(), max);
+    endpoints.set_spool_status([d = drainer.get(), max = effective.spool.max_bytes] {
+      return SpoolStatusJson(d->LastStats(), d->States(), max);
     });
   }
   metrics.AddGauge("ferry_http_connections_active", "Open client connections.",

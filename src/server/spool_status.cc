@@ -8,19 +8,17 @@
 
 namespace ferry::server {
 
-std::string SpoolStatusJson(spool::Spool& spool, const std::vector<forward::QueueState>& states,
-                            uint64_t max_bytes) {
-  auto stats = spool.Stats();
-  if (!stats.ok()) return "{\"error\":" + base::JsonQuote(stats.status().detail()) + "}";
+std::string SpoolStatusJson(const spool::SpoolStats& stats,
+                            const std::vector<forward::QueueState>& states, uint64_t max_bytes) {
   auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::system_clock::now().time_since_epoch())
                     .count();
   auto age = [now_ms](int64_t oldest) { return oldest == 0 ? 0 : (now_ms - oldest) / 1000; };
   std::string out = fmt::format(
       "{{\"entries\":{},\"bytes\":{},\"max_bytes\":{},\"oldest_age_s\":{},\"queues\":{{",
-      stats->entries, stats->bytes, max_bytes, age(stats->oldest_ms));
+      stats.entries, stats.bytes, max_bytes, age(stats.oldest_ms));
   bool first = true;
-  for (const auto& [name, q] : stats->queues) {
+  for (const auto& [name, q] : stats.queues) {
     forward::QueueState state;
     for (const auto& s : states) {
       if (s.queue == name) state = s;

@@ -11,7 +11,7 @@
 namespace ferry::server {
 
 // `states` may be empty (no drainer: the CLI reading the file).
-std::string SpoolStatusJson(spool::Spool& spool, const std::vector<forward::QueueState>& states,
-                            uint64_t max_bytes);
+std::string SpoolStatusJson(const spool::SpoolStats& stats,
+                            const std::vector<forward::QueueState>& states, uint64_t max_bytes);
 
 }  // namespace ferry::server
