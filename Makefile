@@ -5,7 +5,7 @@ BUILD := build
 ASAN_BUILD := build-asan
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build run test test-fast test-asan format clean
+.PHONY: all deps build run test test-fast test-asan bench format clean
 
 all: build
 
@@ -33,6 +33,10 @@ $(ASAN_BUILD)/build.ninja:
 test-asan: $(ASAN_BUILD)/build.ninja
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L 'unit|fuzz'
+
+# Benchmarks (never part of `make test`): ~12 minutes, rewrites BENCHMARKS.md.
+bench: deps build
+	bench/run_all.sh
 
 format:
 	find src fuzz bench -name '*.h' -o -name '*.cc' | xargs clang-format -i

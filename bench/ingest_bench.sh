@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-10}
 conns=${2:-32}
 ferry=build/ferry
-port=19300
+port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')  # a free port
 
 run_one() {
   local bytes=$1 dir
@@ -21,7 +21,7 @@ log: { level: warn }
 YML
   "$ferry" serve --config "$dir/ferry.yml" > "$dir/out" 2> "$dir/err" &
   local pid=$!
-  trap "kill $pid 2>/dev/null || true" EXIT
+  trap "kill $pid 2>/dev/null || true; rm -rf '$dir'" EXIT
   for _ in $(seq 50); do grep -q "DSN" "$dir/out" 2>/dev/null && break; sleep 0.1; done
   local dsn key
   dsn=$(grep 'DSN' "$dir/out" | awk '{print $NF}')

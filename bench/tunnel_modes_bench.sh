@@ -10,8 +10,10 @@ conns=${2:-32}
 backlog=${3:-100000}
 ferry=build/ferry
 work=$(mktemp -d)
-up_port=19410
-ferry_port=19411
+read -r up_port ferry_port <<< "$(node -e '
+const net = require("net"); const a = net.createServer().listen(0, "127.0.0.1", () => {
+  const b = net.createServer().listen(0, "127.0.0.1", () => {
+    console.log(a.address().port, b.address().port); a.close(); b.close(); }); });')"  # free ports
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
