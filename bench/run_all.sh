@@ -207,7 +207,23 @@ if [ "${BENCH_SKIP_OLD:-0}" != 1 ]; then
   bench/tunnel_modes_bench.sh 8 32 100000 > "$work/modes.txt" 2>&1 || echo "(tunnel_modes_bench.sh failed)" >> "$work/modes.txt"
 fi
 
+log "micro-benchmarks"
+{ build/bench/protocol_bench --benchmark_min_time=0.3 && build/bench/event_bench --benchmark_min_time=0.3; } \
+  > "$work/micro.txt" 2>/dev/null || echo "(micro-benchmarks failed)" >> "$work/micro.txt"
+
 echo $(( $(date +%s) - t_start )) > "$work/elapsed"
 node bench/report.mjs "$work" > "$work/BENCHMARKS.md"
+{
+  echo
+  echo "## Micro-benchmarks"
+  echo
+  echo 'Command: `build/bench/protocol_bench --benchmark_min_time=0.3` and `build/bench/event_bench'
+  echo '--benchmark_min_time=0.3` (Google Benchmark; sources in `bench/micro/`). Profiles and'
+  echo 'what was changed after them: `docs/performance.md`.'
+  echo
+  echo '```'
+  grep -E '^(BM_|Benchmark)' "$work/micro.txt" || cat "$work/micro.txt"
+  echo '```'
+} >> "$work/BENCHMARKS.md"
 cp "$work/BENCHMARKS.md" "$out_md"
 log "wrote $out_md"
