@@ -177,15 +177,17 @@ export async function startFerry(config = {}, { env = {}, timeoutMs = 10000 } = 
   return ferry;
 }
 
-// Runs a ferry CLI command to completion. Resolves {code, signal, stdout, stderr}.
-export async function runFerry(args, { env = {}, cwd, timeoutMs = 15000 } = {}) {
+// Runs a ferry CLI command to completion, feeding `input` (when not null) to its stdin.
+// Resolves {code, signal, stdout, stderr}.
+export async function runFerry(args, { env = {}, cwd, timeoutMs = 15000, input = null } = {}) {
   await assertBinaryExists();
   return new Promise((resolve, reject) => {
     const proc = spawn(FERRY_BIN, args, {
       cwd: cwd || REPO_ROOT,
       env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [input === null ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    if (input !== null) proc.stdin.end(input);
     const out = [];
     const err = [];
     proc.stdout.on('data', (c) => out.push(c));

@@ -115,28 +115,7 @@ export async function killHard(ferry) {
 
 // Runs `ferry <args> --config cfgPath`, optionally feeding stdin.
 export function ferryCli(args, cfgPath, { input = null, timeoutMs = 30000 } = {}) {
-  const full = [...args, '--config', cfgPath];
-  if (input === null) return runFerry(full, { timeoutMs });
-  return new Promise((resolve, reject) => {
-    const proc = spawn(FERRY_BIN, full, { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-    const out = [];
-    const err = [];
-    proc.stdout.on('data', (c) => out.push(c));
-    proc.stderr.on('data', (c) => err.push(c));
-    const timer = setTimeout(() => {
-      proc.kill('SIGKILL');
-      reject(new Error(`ferry ${full.join(' ')} did not finish within ${timeoutMs} ms`));
-    }, timeoutMs);
-    proc.once('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    proc.once('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
-    });
-    proc.stdin.end(input);
-  });
+  return runFerry([...args, '--config', cfgPath], { timeoutMs, input });
 }
 
 // Asserts exit 0 of a CLI result.
