@@ -11,18 +11,18 @@ base::Status ValidateConfig(Config* c) {
   if (!listen.ok()) return base::InvalidArgument("server.listen: " + listen.status().detail());
   c->server.listen_host = listen->host;
   c->server.listen_port = listen->port;
-  if (c->server.public_url.empty()) {
-    // The DSNs ferry issues must be reachable by clients; this default suits a local setup,
-    // and a listen on 0.0.0.0 or behind a proxy needs an explicit public_url.
-    bool v6 = listen->host.find(':') != std::string::npos;
-    c->server.public_url = "http://" + (v6 ? "[" + listen->host + "]" : listen->host) + ":" +
-                           std::to_string(listen->port);
-  }
-
   const TlsConfig& tls = c->server.tls;
   if (tls.cert_file.empty() != tls.key_file.empty()) {
     return base::InvalidArgument(
         "server.tls: cert_file and key_file must be set together (or both left empty)");
+  }
+  if (c->server.public_url.empty()) {
+    // The DSNs ferry issues must be reachable by clients; this default suits a local setup,
+    // and a listen on 0.0.0.0 or behind a proxy needs an explicit public_url.
+    bool v6 = listen->host.find(':') != std::string::npos;
+    c->server.public_url = std::string(tls.cert_file.empty() ? "http" : "https") + "://" +
+                           (v6 ? "[" + listen->host + "]" : listen->host) + ":" +
+                           std::to_string(listen->port);
   }
 
   if (c->limits.max_event_bytes > c->limits.max_envelope_bytes) {

@@ -9,10 +9,12 @@
 
 #include "base/log.h"
 #include "http/session.h"
+#include "http/tls.h"
 
 namespace ferry::http {
 
 namespace asio = boost::asio;
+namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 
 Server::Server(asio::io_context& ioc, ServerLimits limits)
@@ -63,14 +65,23 @@ void Server::DoAccept() {
             std::lock_guard lock(mu_);
             id = next_id_++;
           }
-          auto session = std::make_shared<Session>(*this, std::move(socket), id);
-          Register(id, session);
-          auto executor = session->stream_executor();
-          asio::co_spawn(
-              executor, [session]() { return session->Run(); }, asio::detached);
+          if (tls_ != nullptr) {
+            Spawn(std::make_shared<Session<TlsStream>>(*this, std::move(socket), id,
+                                                       tls_->current()));
+          } else {
+            Spawn(std::make_shared<Session<beast::tcp_stream>>(*this, std::move(socket), id));
+          }
         }
         DoAccept();
       });
+}
+
+template <typename SessionT>
+void Server::Spawn(std::shared_ptr<SessionT> session) {
+  Register(session->id(), session);
+  auto executor = session->stream_executor();
+  asio::co_spawn(
+      executor, [session]() { return session->Run(); }, asio::detached);
 }
 
 void Server::Stop() {
@@ -79,7 +90,7 @@ void Server::Stop() {
     boost::system::error_code ec;
     acceptor_.close(ec);
   });
-  std::vector<std::shared_ptr<Session>> sessions;
+  std::vector<std::shared_ptr<SessionBase>> sessions;
   {
     std::lock_guard lock(mu_);
     for (auto& [id, weak] : sessions_) {
@@ -89,7 +100,7 @@ void Server::Stop() {
   for (auto& s : sessions) s->Shutdown();
 }
 
-void Server::Register(uint64_t id, std::weak_ptr<Session> session) {
+void Server::Register(uint64_t id, std::weak_ptr<SessionBase> session) {
   ++active_;
   std::lock_guard lock(mu_);
   sessions_.emplace(id, std::move(session));

@@ -31,7 +31,10 @@ struct ServerLimits {
   uint32_t max_connections = 10000;
 };
 
+class SessionBase;
+template <typename Stream>
 class Session;
+class ServerTls;
 
 class Server {
  public:
@@ -41,6 +44,9 @@ class Server {
   // Binds and listens. `host` is an IP literal (IPv6 without brackets); port 0 picks one.
   base::Status Listen(const std::string& host, uint16_t port);
   boost::asio::ip::tcp::endpoint local_endpoint() const { return local_; }
+
+  // Serves TLS with `tls`'s current context (it must outlive the server). Call before Start.
+  void set_tls(ServerTls* tls) { tls_ = tls; }
 
   // Starts accepting; `handler` answers every request and must outlive the server.
   // REQUIRES: Listen succeeded.
@@ -52,13 +58,17 @@ class Server {
   int64_t active_connections() const { return active_.load(); }
 
  private:
+  template <typename Stream>
   friend class Session;
-  void Register(uint64_t id, std::weak_ptr<Session> session);
+  void Register(uint64_t id, std::weak_ptr<SessionBase> session);
   void Unregister(uint64_t id);
   void DoAccept();
+  template <typename SessionT>
+  void Spawn(std::shared_ptr<SessionT> session);
 
   boost::asio::io_context& ioc_;
   Handler* handler_ = nullptr;
+  ServerTls* tls_ = nullptr;
   const ServerLimits limits_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::ip::tcp::endpoint local_;
@@ -66,7 +76,7 @@ class Server {
   std::atomic<int64_t> active_{0};
   std::mutex mu_;
   uint64_t next_id_ = 0;                                           // guarded by mu_
-  std::unordered_map<uint64_t, std::weak_ptr<Session>> sessions_;  // guarded by mu_
+  std::unordered_map<uint64_t, std::weak_ptr<SessionBase>> sessions_;  // guarded by mu_
 };
 
 }  // namespace ferry::http

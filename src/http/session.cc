@@ -11,7 +11,9 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
+#include "base/log.h"
 #include "base/strings.h"
 
 namespace ferry::http {
@@ -66,37 +68,98 @@ bool IsQuietClose(const boost::system::error_code& ec) {
 
 }  // namespace
 
-Session::Session(Server& server, tcp::socket socket, uint64_t id)
+template <typename Stream>
+Session<Stream>::Session(Server& server, tcp::socket socket, uint64_t id)
+  requires(!std::is_same_v<Stream, TlsStream>)
     : server_(server), stream_(std::move(socket)), id_(id) {
+  InitPeer();
+}
+
+template <typename Stream>
+Session<Stream>::Session(Server& server, tcp::socket socket, uint64_t id,
+                         std::shared_ptr<asio::ssl::context> context)
+  requires std::is_same_v<Stream, TlsStream>
+    : server_(server), context_(std::move(context)), stream_(std::move(socket), *context_),
+      id_(id) {
+  InitPeer();
+}
+
+template <typename Stream>
+void Session<Stream>::InitPeer() {
   boost::system::error_code ec;
-  auto endpoint = stream_.socket().remote_endpoint(ec);
+  auto endpoint = tcp().socket().remote_endpoint(ec);
   if (!ec) {
     peer_ip_ = PeerIp(endpoint);
     peer_port_ = endpoint.port();
   }
-  stream_.socket().set_option(tcp::no_delay(true), ec);
+  tcp().socket().set_option(tcp::no_delay(true), ec);
 }
 
-Session::~Session() { server_.Unregister(id_); }
+template <typename Stream>
+Session<Stream>::~Session() {
+  server_.Unregister(id_);
+}
 
-void Session::Shutdown() {
-  asio::post(stream_.get_executor(), [self = shared_from_this()] {
-    if (self->idle_) self->stream_.cancel();
+template <typename Stream>
+void Session<Stream>::Shutdown() {
+  asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
+    if (self->idle_) self->tcp().cancel();
   });
 }
 
-asio::awaitable<bool> Session::WaitForRequest() {
+// Reads the first bytes of the connection. A TLS client starts with a handshake record
+// (content type 22); anything else is most likely plain HTTP sent to the TLS port, which gets
+// a readable 400 in plain text, as nginx does, rather than a handshake error.
+template <typename Stream>
+asio::awaitable<bool> Session<Stream>::Handshake() {
+  tcp().expires_after(server_.limits_.request_timeout);
+  auto [ec, n] = co_await tcp().async_read_some(buffer_.prepare(16 * 1024), kUse);
+  if (ec) co_return false;
+  buffer_.commit(n);
+  constexpr unsigned char kHandshakeRecord = 0x16;
+  if (static_cast<const unsigned char*>(buffer_.data().data())[0] != kHandshakeRecord) {
+    Response response = server_.handler_->Reject(ReadFailure::kPlainHttpToTls, peer_ip_);
+    response.keep_alive(false);
+    response.prepare_payload();
+    auto [wec, wn] = co_await bhttp::async_write(tcp(), response, kUse);
+    if (!wec) co_await LingeringClose();
+    co_return false;
+  }
+  if constexpr (kTls) {
+    auto [hec, used] =
+        co_await stream_.async_handshake(asio::ssl::stream_base::server, buffer_.data(), kUse);
+    if (hec) {
+      base::Log(base::LogLevel::kDebug, "TLS handshake failed",
+                {{"client", peer_ip_}, {"error", hec.message()}});
+      co_return false;
+    }
+    buffer_.consume(used);
+  }
+  co_return true;
+}
+
+template <typename Stream>
+asio::awaitable<bool> Session<Stream>::WaitForRequest() {
   if (buffer_.size() > 0) co_return true;
-  stream_.expires_after(server_.limits_.idle_timeout);
+  tcp().expires_after(server_.limits_.idle_timeout);
   auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(16 * 1024), kUse);
   if (ec) co_return false;
   buffer_.commit(n);
   co_return true;
 }
 
-asio::awaitable<void> Session::Run() {
-  auto self = shared_from_this();
+template <typename Stream>
+asio::awaitable<void> Session<Stream>::Run() {
+  auto self = this->shared_from_this();
   const ServerLimits& limits = server_.limits_;
+  if constexpr (kTls) {
+    if (!co_await Handshake()) {
+      boost::system::error_code ignored;
+      tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
+      tcp().close();
+      co_return;
+    }
+  }
   while (!server_.stopping()) {
     idle_ = true;
     if (!co_await WaitForRequest()) break;
@@ -106,7 +169,7 @@ asio::awaitable<void> Session::Run() {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(limits.max_header_bytes);
     parser.body_limit(limits.max_body_bytes);
-    stream_.expires_after(limits.request_timeout);
+    tcp().expires_after(limits.request_timeout);
 
     auto [ec, header_bytes] = co_await bhttp::async_read_header(stream_, buffer_, parser, kUse);
     if (ec) {
@@ -143,7 +206,7 @@ asio::awaitable<void> Session::Run() {
       }
       body_bytes = n;
     }
-    stream_.expires_never();
+    tcp().expires_never();
 
     IncomingRequest in;
     in.request = parser.release();
@@ -158,30 +221,35 @@ asio::awaitable<void> Session::Run() {
     if (!keep_alive) break;
   }
   boost::system::error_code ignored;
-  stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  stream_.close();
+  tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
+  tcp().close();
 }
 
-asio::awaitable<void> Session::Answer(Response response, bool keep_alive) {
+template <typename Stream>
+asio::awaitable<void> Session<Stream>::Answer(Response response, bool keep_alive) {
   response.keep_alive(keep_alive);
   response.prepare_payload();
-  stream_.expires_after(server_.limits_.request_timeout);
+  tcp().expires_after(server_.limits_.request_timeout);
   auto [ec, n] = co_await bhttp::async_write(stream_, response, kUse);
-  if (ec) stream_.close();
+  if (ec) tcp().close();
 }
 
-asio::awaitable<void> Session::RejectAndClose(ReadFailure failure) {
+template <typename Stream>
+asio::awaitable<void> Session<Stream>::RejectAndClose(ReadFailure failure) {
   Response response = server_.handler_->Reject(failure, peer_ip_);
   response.keep_alive(false);
   response.prepare_payload();
-  stream_.expires_after(server_.limits_.request_timeout);
+  tcp().expires_after(server_.limits_.request_timeout);
   auto [ec, n] = co_await bhttp::async_write(stream_, response, kUse);
   if (!ec) co_await LingeringClose();
 }
 
-asio::awaitable<void> Session::LingeringClose() {
+// Reads from the TCP layer even on a TLS connection: the bytes are discarded, so there is
+// nothing to decrypt.
+template <typename Stream>
+asio::awaitable<void> Session<Stream>::LingeringClose() {
   boost::system::error_code ec;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  tcp().socket().shutdown(tcp::socket::shutdown_send, ec);
   if (ec) co_return;
   const auto deadline = std::chrono::steady_clock::now() + kLingerTime;
   char scratch[16 * 1024];
@@ -189,14 +257,17 @@ asio::awaitable<void> Session::LingeringClose() {
   while (discarded < kLingerMaxBytes) {
     auto left = deadline - std::chrono::steady_clock::now();
     if (left <= std::chrono::steady_clock::duration::zero()) co_return;
-    stream_.expires_after(std::min<std::chrono::steady_clock::duration>(left, kLingerPause));
-    auto [rec, n] = co_await stream_.async_read_some(asio::buffer(scratch), kUse);
+    tcp().expires_after(std::min<std::chrono::steady_clock::duration>(left, kLingerPause));
+    auto [rec, n] = co_await tcp().async_read_some(asio::buffer(scratch), kUse);
     if (rec) co_return;
     discarded += n;
   }
-  asio::steady_timer wait(stream_.get_executor());
+  asio::steady_timer wait(tcp().get_executor());
   wait.expires_at(deadline);
   (void)co_await wait.async_wait(kUse);
 }
+
+template class Session<beast::tcp_stream>;
+template class Session<TlsStream>;
 
 }  // namespace ferry::http

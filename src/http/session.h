@@ -1,38 +1,65 @@
 // One HTTP connection: reads requests one at a time, hands each to the Handler, writes the
-// answer, and loops while the connection is kept alive. Internal to the http library.
+// answer, and loops while the connection is kept alive. Over plain TCP or over TLS (the
+// handshake comes first; a client speaking plain HTTP to the TLS port gets a plain-text 400
+// instead of a handshake failure it cannot read). Internal to the http library.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <memory>
 #include <string>
+#include <type_traits>
 
 #include "http/server.h"
 
 namespace ferry::http {
 
-class Session : public std::enable_shared_from_this<Session> {
+using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+
+class SessionBase {
  public:
-  Session(Server& server, boost::asio::ip::tcp::socket socket, uint64_t id);
-  ~Session();
+  virtual ~SessionBase() = default;
+  // Closes the connection when it is between requests; otherwise lets the current request
+  // finish and closes afterwards. Called on any thread.
+  virtual void Shutdown() = 0;
+};
+
+// Stream is boost::beast::tcp_stream or TlsStream (both instantiated in session.cc).
+template <typename Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  // Plain TCP.
+  Session(Server& server, boost::asio::ip::tcp::socket socket, uint64_t id)
+    requires(!std::is_same_v<Stream, TlsStream>);
+  // TLS with `context`, which the session keeps alive.
+  Session(Server& server, boost::asio::ip::tcp::socket socket, uint64_t id,
+          std::shared_ptr<boost::asio::ssl::context> context)
+    requires std::is_same_v<Stream, TlsStream>;
+  ~Session() override;
 
   // Runs the connection to its end. Spawned on the session's strand.
   boost::asio::awaitable<void> Run();
-  // Closes the connection when it is between requests; otherwise lets the current request
-  // finish and closes afterwards. Called on any thread.
-  void Shutdown();
+  void Shutdown() override;
   boost::asio::any_io_executor stream_executor() { return stream_.get_executor(); }
+  uint64_t id() const { return id_; }
 
  private:
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+  boost::beast::tcp_stream& tcp() { return boost::beast::get_lowest_layer(stream_); }
+  void InitPeer();
+  boost::asio::awaitable<bool> Handshake();
   boost::asio::awaitable<bool> WaitForRequest();
   boost::asio::awaitable<void> Answer(Response response, bool keep_alive);
   boost::asio::awaitable<void> RejectAndClose(ReadFailure failure);
   boost::asio::awaitable<void> LingeringClose();
 
   Server& server_;
-  boost::beast::tcp_stream stream_;
+  std::shared_ptr<boost::asio::ssl::context> context_;  // TLS only; outlives stream_
+  Stream stream_;
   boost::beast::flat_buffer buffer_;
   const uint64_t id_;
   std::string peer_ip_;

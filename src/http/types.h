@@ -44,6 +44,7 @@ enum class ReadFailure {
   kBadRequest,      // malformed HTTP
   kHeaderTooLarge,  // request line + headers over the limit
   kBodyTooLarge,    // declared or actual body over the limit
+  kPlainHttpToTls,  // a plain-HTTP request on a TLS listener (answered in plain text)
 };
 
 class Handler {

@@ -18,6 +18,7 @@
 #include "base/strings.h"
 #include "forward/http_upstream_client.h"
 #include "http/server.h"
+#include "http/tls.h"
 #include "server/endpoints.h"
 #include "server/ingest.h"
 #include "server/key_cache.h"
@@ -46,7 +47,8 @@ std::string UrlHost(const asio::ip::tcp::endpoint& endpoint) {
 // What a new user needs to point an SDK at this server.
 void PrintBanner(const config::Config& config, const std::string& listening,
                  const std::optional<store::Project>& project) {
-  std::printf("ferry listening on http://%s\n", listening.c_str());
+  const char* scheme = config.server.tls.cert_file.empty() ? "http" : "https";
+  std::printf("ferry listening on %s://%s\n", scheme, listening.c_str());
   if (config.store.enabled) {
     std::printf("  store: %s (%s)\n", config.store.sqlite_path.c_str(),
                 config.store.backend.c_str());
@@ -103,14 +105,22 @@ base::Status Serve(const config::Config& config) {
   limits.idle_timeout = std::chrono::milliseconds(config.limits.idle_timeout_ms);
   limits.max_connections = config.limits.max_connections;
   http::Server server(ioc, limits);
+  std::unique_ptr<http::ServerTls> tls;
+  if (!config.server.tls.cert_file.empty()) {
+    tls = std::make_unique<http::ServerTls>(config.server.tls.cert_file,
+                                            config.server.tls.key_file);
+    FERRY_RETURN_IF_ERROR(tls->Load());
+    server.set_tls(tls.get());
+  }
   FERRY_RETURN_IF_ERROR(server.Listen(config.server.listen_host, config.server.listen_port));
   const std::string listening = UrlHost(server.local_endpoint());
 
   // With port 0 the default public URL learns the port that was picked.
   config::Config effective = config;
-  const std::string unbound = "http://" + config.server.listen;
+  const std::string scheme = tls ? "https://" : "http://";
+  const std::string unbound = scheme + config.server.listen;
   if (config.server.listen_port == 0 && config.server.public_url == unbound) {
-    effective.server.public_url = "http://" + listening;
+    effective.server.public_url = scheme + listening;
   }
 
   Metrics metrics;
@@ -225,6 +235,7 @@ base::Status Serve(const config::Config& config) {
   // Graceful stop: the first signal stops accepting and lets in-flight requests finish
   // (bounded by the request timeout); a second signal stops at once.
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  asio::signal_set reload(ioc, SIGHUP);  // see on_reload below
   asio::steady_timer grace(ioc);
   asio::steady_timer drained(ioc);
   std::function<void()> wait_drained = [&] {
@@ -234,6 +245,7 @@ base::Status Serve(const config::Config& config) {
       if (server.active_connections() == 0) {
         grace.cancel();
         signals.cancel();
+        reload.cancel();
         return;
       }
       wait_drained();
@@ -260,6 +272,27 @@ base::Status Serve(const config::Config& config) {
     signals.async_wait(on_signal);
   };
   signals.async_wait(on_signal);
+
+  // SIGHUP reloads the TLS certificate and key (after a renewal); connections already open
+  // keep the old ones, and a failed reload keeps serving the old ones.
+  std::function<void(boost::system::error_code, int)> on_reload =
+      [&](boost::system::error_code ec, int) {
+        if (ec || server.stopping()) return;
+        if (tls) {
+          auto st = tls->Load();
+          if (st.ok()) {
+            base::Log(base::LogLevel::kInfo, "TLS certificate reloaded",
+                      {{"cert_file", tls->cert_file()}});
+          } else {
+            base::Log(base::LogLevel::kError, "TLS reload failed; keeping the previous certificate",
+                      {{"error", st.detail()}});
+          }
+        } else {
+          base::Log(base::LogLevel::kInfo, "SIGHUP: nothing to reload (no server.tls)");
+        }
+        reload.async_wait(on_reload);
+      };
+  reload.async_wait(on_reload);
 
   server.Start(endpoints);
   base::Log(base::LogLevel::kInfo, "started",

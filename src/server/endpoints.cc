@@ -181,6 +181,10 @@ http::Response Endpoints::Reject(http::ReadFailure failure, std::string_view pee
                                 " bytes (limits.max_envelope_bytes)");
       metrics_.CountRejected("too_large");
       break;
+    case http::ReadFailure::kPlainHttpToTls:
+      res = http::JsonError(bhttp::status::bad_request,
+                            "plain HTTP request sent to the HTTPS port; use https://");
+      break;
   }
   metrics_.CountRequest("other", res.result_int(), std::chrono::nanoseconds(0), 0,
                         res.body().size());

@@ -2,15 +2,18 @@
 // chargeCard) and one message to argv[2] (a DSN), through the tunnel argv[3] when given.
 // Prints {"exception": id, "message": id, "flushed": bool, "statuses": [HTTP statuses]}.
 import http from 'node:http';
+import https from 'node:https';
 import * as Sentry from '@sentry/node';
 
 const [dsn, tunnel = '', amount = '250'] = process.argv.slice(2);
 const statuses = [];
 const paths = [];
-// The SDK's own transport, with node:http wrapped only to see the answers it got.
+// The SDK's own transport, with node:http(s) wrapped only to see the answers it got. For an
+// https:// target the CA comes from NODE_EXTRA_CA_CERTS.
+const secure = (tunnel || dsn).startsWith('https:');
 const httpModule = {
   request(options, callback) {
-    const req = http.request(options, callback);
+    const req = (secure ? https : http).request(options, callback);
     paths.push(options.path);
     req.on('response', (res) => statuses.push(res.statusCode));
     return req;
