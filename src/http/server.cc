@@ -45,35 +45,34 @@ void Server::Start(Handler& handler) {
 }
 
 void Server::DoAccept() {
-  acceptor_.async_accept(
-      asio::make_strand(ioc_), [this](boost::system::error_code ec, tcp::socket socket) {
-        if (ec) {
-          if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-          // Out of descriptors or a transient failure: log it and keep accepting.
-          base::Log(base::LogLevel::kWarn, "accept failed", {{"error", ec.message()}});
-          DoAccept();
-          return;
-        }
-        if (stopping_) return;
-        if (static_cast<uint64_t>(active_.load()) >= limits_.max_connections) {
-          base::Log(base::LogLevel::kWarn, "connection refused: too many connections",
-                    {{"limit", limits_.max_connections}});
-          socket.close(ec);
-        } else {
-          uint64_t id;
-          {
-            std::lock_guard lock(mu_);
-            id = next_id_++;
-          }
-          if (tls_ != nullptr) {
-            Spawn(std::make_shared<Session<TlsStream>>(*this, std::move(socket), id,
-                                                       tls_->current()));
-          } else {
-            Spawn(std::make_shared<Session<beast::tcp_stream>>(*this, std::move(socket), id));
-          }
-        }
-        DoAccept();
-      });
+  acceptor_.async_accept(asio::make_strand(ioc_), [this](boost::system::error_code ec,
+                                                         tcp::socket socket) {
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+      // Out of descriptors or a transient failure: log it and keep accepting.
+      base::Log(base::LogLevel::kWarn, "accept failed", {{"error", ec.message()}});
+      DoAccept();
+      return;
+    }
+    if (stopping_) return;
+    if (static_cast<uint64_t>(active_.load()) >= limits_.max_connections) {
+      base::Log(base::LogLevel::kWarn, "connection refused: too many connections",
+                {{"limit", limits_.max_connections}});
+      socket.close(ec);
+    } else {
+      uint64_t id;
+      {
+        std::lock_guard lock(mu_);
+        id = next_id_++;
+      }
+      if (tls_ != nullptr) {
+        Spawn(std::make_shared<Session<TlsStream>>(*this, std::move(socket), id, tls_->current()));
+      } else {
+        Spawn(std::make_shared<Session<beast::tcp_stream>>(*this, std::move(socket), id));
+      }
+    }
+    DoAccept();
+  });
 }
 
 template <typename SessionT>

@@ -75,7 +75,7 @@ class Server {
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> active_{0};
   std::mutex mu_;
-  uint64_t next_id_ = 0;                                           // guarded by mu_
+  uint64_t next_id_ = 0;                                               // guarded by mu_
   std::unordered_map<uint64_t, std::weak_ptr<SessionBase>> sessions_;  // guarded by mu_
 };
 

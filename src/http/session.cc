@@ -69,17 +69,19 @@ bool IsQuietClose(const boost::system::error_code& ec) {
 }  // namespace
 
 template <typename Stream>
-Session<Stream>::Session(Server& server, tcp::socket socket, uint64_t id)
-  requires(!std::is_same_v<Stream, TlsStream>)
+Session<Stream>::Session(Server& server, tcp::socket socket,
+                         uint64_t id) requires(!std::is_same_v<Stream, TlsStream>)
     : server_(server), stream_(std::move(socket)), id_(id) {
   InitPeer();
 }
 
 template <typename Stream>
-Session<Stream>::Session(Server& server, tcp::socket socket, uint64_t id,
-                         std::shared_ptr<asio::ssl::context> context)
-  requires std::is_same_v<Stream, TlsStream>
-    : server_(server), context_(std::move(context)), stream_(std::move(socket), *context_),
+Session<Stream>::Session(
+    Server& server, tcp::socket socket, uint64_t id,
+    std::shared_ptr<asio::ssl::context> context) requires std::is_same_v<Stream, TlsStream>
+    : server_(server),
+      context_(std::move(context)),
+      stream_(std::move(socket), *context_),
       id_(id) {
   InitPeer();
 }

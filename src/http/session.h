@@ -32,12 +32,12 @@ template <typename Stream>
 class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
  public:
   // Plain TCP.
-  Session(Server& server, boost::asio::ip::tcp::socket socket, uint64_t id)
-    requires(!std::is_same_v<Stream, TlsStream>);
+  Session(Server& server, boost::asio::ip::tcp::socket socket,
+          uint64_t id) requires(!std::is_same_v<Stream, TlsStream>);
   // TLS with `context`, which the session keeps alive.
   Session(Server& server, boost::asio::ip::tcp::socket socket, uint64_t id,
-          std::shared_ptr<boost::asio::ssl::context> context)
-    requires std::is_same_v<Stream, TlsStream>;
+          std::shared_ptr<boost::asio::ssl::context> context) requires
+      std::is_same_v<Stream, TlsStream>;
   ~Session() override;
 
   // Runs the connection to its end. Spawned on the session's strand.

@@ -67,8 +67,7 @@ base::Status ServerTls::Load() {
 
   ERR_clear_error();
   if (SSL_CTX_use_certificate_chain_file(ctx, cert_file_.c_str()) != 1) {
-    return base::InvalidArgument("server.tls.cert_file \"" + cert_file_ +
-                                 "\": " + OpenSslReason());
+    return base::InvalidArgument("server.tls.cert_file \"" + cert_file_ + "\": " + OpenSslReason());
   }
   if (SSL_CTX_use_PrivateKey_file(ctx, key_file_.c_str(), SSL_FILETYPE_PEM) != 1) {
     return base::InvalidArgument("server.tls.key_file \"" + key_file_ + "\": " + OpenSslReason());

@@ -107,8 +107,8 @@ base::Status Serve(const config::Config& config) {
   http::Server server(ioc, limits);
   std::unique_ptr<http::ServerTls> tls;
   if (!config.server.tls.cert_file.empty()) {
-    tls = std::make_unique<http::ServerTls>(config.server.tls.cert_file,
-                                            config.server.tls.key_file);
+    tls =
+        std::make_unique<http::ServerTls>(config.server.tls.cert_file, config.server.tls.key_file);
     FERRY_RETURN_IF_ERROR(tls->Load());
     server.set_tls(tls.get());
   }
@@ -275,23 +275,23 @@ base::Status Serve(const config::Config& config) {
 
   // SIGHUP reloads the TLS certificate and key (after a renewal); connections already open
   // keep the old ones, and a failed reload keeps serving the old ones.
-  std::function<void(boost::system::error_code, int)> on_reload =
-      [&](boost::system::error_code ec, int) {
-        if (ec || server.stopping()) return;
-        if (tls) {
-          auto st = tls->Load();
-          if (st.ok()) {
-            base::Log(base::LogLevel::kInfo, "TLS certificate reloaded",
-                      {{"cert_file", tls->cert_file()}});
-          } else {
-            base::Log(base::LogLevel::kError, "TLS reload failed; keeping the previous certificate",
-                      {{"error", st.detail()}});
-          }
-        } else {
-          base::Log(base::LogLevel::kInfo, "SIGHUP: nothing to reload (no server.tls)");
-        }
-        reload.async_wait(on_reload);
-      };
+  std::function<void(boost::system::error_code, int)> on_reload = [&](boost::system::error_code ec,
+                                                                      int) {
+    if (ec || server.stopping()) return;
+    if (tls) {
+      auto st = tls->Load();
+      if (st.ok()) {
+        base::Log(base::LogLevel::kInfo, "TLS certificate reloaded",
+                  {{"cert_file", tls->cert_file()}});
+      } else {
+        base::Log(base::LogLevel::kError, "TLS reload failed; keeping the previous certificate",
+                  {{"error", st.detail()}});
+      }
+    } else {
+      base::Log(base::LogLevel::kInfo, "SIGHUP: nothing to reload (no server.tls)");
+    }
+    reload.async_wait(on_reload);
+  };
   reload.async_wait(on_reload);
 
   server.Start(endpoints);
