@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "cli/store_commands.h"
 #include "config/config.h"
+#include "http/tls.h"
 #include "server/app.h"
 
 #ifndef FERRY_VERSION
@@ -48,6 +49,12 @@ int RunServe(const std::string& config_path) {
 int RunCheckConfig(const std::string& config_path) {
   auto config = ferry::config::LoadConfig(config_path);
   if (!config.ok()) return Fail(config.status().detail());
+  // The certificate and key are loaded as serve would, so a bad pair fails here and not at
+  // the next restart.
+  if (const auto& tls = config->server.tls; !tls.cert_file.empty()) {
+    ferry::http::ServerTls server_tls(tls.cert_file, tls.key_file);
+    if (auto st = server_tls.Load(); !st.ok()) return Fail(st.detail());
+  }
   std::cout << ferry::config::DumpConfig(*config);
   return 0;
 }

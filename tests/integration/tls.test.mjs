@@ -14,7 +14,7 @@ import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import {
-  REPO_ROOT, freePort, makeToken, startStore, tempDir, waitFor, writeStoreConfig,
+  REPO_ROOT, ferryCli, freePort, makeToken, startStore, tempDir, waitFor, writeStoreConfig,
 } from './lib/store.mjs';
 
 const execFileP = promisify(execFile);
@@ -195,4 +195,16 @@ test('SIGHUP reloads the certificate; a broken one keeps the previous', { timeou
   assert.equal(third.status, 200);
   assert.equal(third.serial, await serialOf(files.b.cert), 'the previous certificate stays in service');
   ferry.assertAlive();
+});
+
+test('check-config loads the certificate: a key that does not match is refused', { timeout: 30000 }, async () => {
+  const cfgPath = path.join(tmp.dir, 'mismatch.yml');
+  await writeFile(cfgPath, `server:\n  listen: "127.0.0.1:0"\n  tls: { cert_file: "${files.a.cert}", key_file: "${files.b.key}" }\n`);
+  const bad = await ferryCli(['check-config'], cfgPath);
+  assert.notEqual(bad.code, 0, 'a mismatched pair is an error');
+  assert.match(bad.stderr, /server\.tls\.key_file .*mismatch/);
+  await writeFile(cfgPath, `server:\n  listen: "127.0.0.1:0"\n  tls: { cert_file: "${files.a.cert}", key_file: "${files.a.key}" }\n`);
+  const good = await ferryCli(['check-config'], cfgPath);
+  assert.equal(good.code, 0, good.stderr);
+  assert.match(good.stdout, /public_url: "https:\/\/127\.0\.0\.1:0"/);
 });
