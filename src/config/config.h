@@ -82,6 +82,9 @@ struct StoreConfig {
   std::string sqlite_path;         // default <data_dir>/ferry.db (parsing fills it in)
   std::string postgres_url;
   uint32_t retention_days = 30;
+  // Keep at most this many events per project (oldest go first; every issue keeps its newest
+  // event and its count), so a crash loop cannot fill the disk. 0 = no cap.
+  uint64_t max_events_per_project = 0;
 };
 
 enum class MailTls { kStartTls, kTls, kNone };

@@ -145,6 +145,7 @@ std::string DumpConfig(const Config& c) {
   line("  ", "sqlite_path", Q(c.store.sqlite_path));
   line("  ", "postgres_url", Q(internal::MaskUrlPassword(c.store.postgres_url)));
   line("  ", "retention_days", std::to_string(c.store.retention_days));
+  line("  ", "max_events_per_project", std::to_string(c.store.max_events_per_project));
 
   o += "mail:\n";
   line("  ", "host", Q(c.mail.host));

@@ -44,6 +44,7 @@ store:
   sqlite_path: "/x/ferry.db"
   postgres_url: "postgresql://ferry:pgpassword1@db.example/ferry"
   retention_days: 9
+  max_events_per_project: 5000
 mail:
   host: smtp.example.com
   port: 465
@@ -168,6 +169,7 @@ void ExpectSameExceptSecrets(const Config& a, const Config& b) {
   EXPECT_EQ(a.store.backend, b.store.backend);
   EXPECT_EQ(a.store.sqlite_path, b.store.sqlite_path);
   EXPECT_EQ(a.store.retention_days, b.store.retention_days);
+  EXPECT_EQ(a.store.max_events_per_project, b.store.max_events_per_project);
   EXPECT_EQ(a.mail.host, b.mail.host);
   EXPECT_EQ(a.mail.port, b.mail.port);
   EXPECT_EQ(a.mail.tls, b.mail.tls);

@@ -134,6 +134,7 @@ class SchemaReader {
         {"sqlite_path", String(&s->sqlite_path)},
         {"postgres_url", String(&s->postgres_url)},
         {"retention_days", Uint(&s->retention_days, 1)},
+        {"max_events_per_project", Uint(&s->max_events_per_project, 0)},
     };
   }
 

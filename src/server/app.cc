@@ -19,6 +19,7 @@
 #include "forward/http_upstream_client.h"
 #include "http/server.h"
 #include "http/tls.h"
+#include "server/disk_usage.h"
 #include "server/endpoints.h"
 #include "server/ingest.h"
 #include "server/key_cache.h"
@@ -74,6 +75,34 @@ void PrintBanner(const config::Config& config, const std::string& listening,
   std::printf("  health: %s/api/relay/healthcheck/ready/   metrics: %s/metrics\n",
               config.server.public_url.c_str(), config.server.public_url.c_str());
   std::fflush(stdout);
+}
+
+// What the data directory takes on disk and what is left, and what retention and the event
+// cap deleted. Read on every scrape: a few stat calls.
+void AddDiskMetrics(const config::Config& config, const store::RetentionSweeper* sweeper,
+                    Metrics& metrics) {
+  metrics.AddGauge("ferry_data_dir_available_bytes",
+                   "Bytes still available on the file system of data_dir.",
+                   [dir = config.data_dir] { return static_cast<double>(SpaceOf(dir).available); });
+  metrics.AddGauge("ferry_data_dir_size_bytes", "Size of the file system of data_dir.",
+                   [dir = config.data_dir] { return static_cast<double>(SpaceOf(dir).total); });
+  if (config.tunnel.enabled && config.tunnel.delivery == config::Delivery::kDurable) {
+    metrics.AddGauge("ferry_spool_disk_bytes", "Bytes the spool database takes on disk.",
+                     [path = config.data_dir + "/spool.db"] {
+                       return static_cast<double>(SqliteFileBytes(path));
+                     });
+  }
+  if (sweeper != nullptr) {
+    metrics.AddGauge(
+        "ferry_store_disk_bytes", "Bytes the store database takes on disk.",
+        [path = config.store.sqlite_path] { return static_cast<double>(SqliteFileBytes(path)); });
+    metrics.AddCounter("ferry_store_events_expired_total",
+                       "Events deleted for being older than retention_days.",
+                       [sweeper] { return static_cast<double>(sweeper->stats().expired); });
+    metrics.AddCounter("ferry_store_events_capped_total",
+                       "Events deleted by store.max_events_per_project.",
+                       [sweeper] { return static_cast<double>(sweeper->stats().capped); });
+  }
 }
 
 // A stop that cannot wait: tearing down an io_context with work still pending would run
@@ -146,8 +175,10 @@ base::Status Serve(const config::Config& config) {
     keys = std::make_unique<KeyCache>(*store);
     FERRY_RETURN_IF_ERROR(keys->Reload());
     writer = std::make_unique<store::EventWriter>(*store);
+    store::RetentionOptions retention;
+    retention.max_events_per_project = static_cast<int64_t>(effective.store.max_events_per_project);
     sweeper = std::make_unique<store::RetentionSweeper>(*store, base::RealClock(),
-                                                        effective.store.retention_days);
+                                                        effective.store.retention_days, retention);
     sweeper->Start();
     ingest = std::make_unique<Ingest>(effective, *keys, *writer, metrics, workers);
     api = std::make_unique<web::Api>(effective, *store, workers);
@@ -227,6 +258,7 @@ base::Status Serve(const config::Config& config) {
       return SpoolStatusJson(d->LastStats(), d->States(), max);
     });
   }
+  AddDiskMetrics(effective, sweeper.get(), metrics);
   metrics.AddGauge("ferry_http_connections_active", "Open client connections.",
                    [&server] { return static_cast<double>(server.active_connections()); });
   metrics.AddGauge("ferry_upstream_connections_opened", "Upstream connections opened so far.",

@@ -103,6 +103,9 @@ class GatedStore final : public Store {
   base::Result<int64_t> DeleteEventsBefore(int64_t c, int b) override {
     return inner_.DeleteEventsBefore(c, b);
   }
+  base::Result<int64_t> TrimProjectEvents(int64_t p, int64_t k, int b) override {
+    return inner_.TrimProjectEvents(p, k, b);
+  }
   base::Result<bool> IsEmpty() override { return inner_.IsEmpty(); }
   base::Status Wipe() override { return inner_.Wipe(); }
   base::Status Export(bool c, const std::function<base::Status(const BackupRow&)>& s) override {

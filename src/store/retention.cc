@@ -1,5 +1,7 @@
 #include "store/retention.h"
 
+#include <algorithm>
+
 #include "base/log.h"
 
 namespace ferry::store {
@@ -45,6 +47,10 @@ base::Result<int64_t> RetentionSweeper::RunOnce() {
       return deleted.status();
     }
     total += *deleted;
+    {
+      std::lock_guard lock(mu_);
+      stats_.expired += *deleted;
+    }
     if (*deleted == 0) break;
     // The pause lets the ingest writer take the lock between two deletion batches.
     if (options_.pause.count() > 0 && !Wait(options_.pause)) break;
@@ -56,11 +62,55 @@ base::Result<int64_t> RetentionSweeper::RunOnce() {
   return total;
 }
 
+base::Result<int64_t> RetentionSweeper::EnforceCap() {
+  const int64_t keep = options_.max_events_per_project;
+  if (keep <= 0) return int64_t{0};
+  auto projects = store_.ListProjects();
+  if (!projects.ok()) return projects.status();
+  int64_t total = 0;
+  for (const Project& project : *projects) {
+    int64_t trimmed = 0;
+    while (true) {
+      auto deleted = store_.TrimProjectEvents(project.id, keep, options_.batch_size);
+      if (!deleted.ok()) {
+        base::Log(base::LogLevel::kError, "event_cap_failed",
+                  {{"project", project.slug}, {"error", deleted.status().ToString()}});
+        return deleted.status();
+      }
+      trimmed += *deleted;
+      {
+        std::lock_guard lock(mu_);
+        stats_.capped += *deleted;
+      }
+      if (*deleted == 0) break;
+      if (options_.pause.count() > 0 && !Wait(options_.pause)) return total + trimmed;
+    }
+    if (trimmed > 0) {
+      base::Log(base::LogLevel::kWarn, "event_cap_reached",
+                {{"project", project.slug}, {"deleted", trimmed}, {"max_events", keep}});
+    }
+    total += trimmed;
+  }
+  return total;
+}
+
+RetentionStats RetentionSweeper::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
 void RetentionSweeper::Loop() {
+  // Errors are logged where they happen; the next round tries again.
+  const bool capped = options_.max_events_per_project > 0;
+  const auto tick = capped ? std::min(options_.cap_interval, options_.interval) : options_.interval;
+  auto next_sweep = std::chrono::steady_clock::now();
   do {
-    // Errors are logged by RunOnce; the next sweep tries again.
-    (void)RunOnce();
-  } while (Wait(options_.interval));
+    if (std::chrono::steady_clock::now() >= next_sweep) {
+      (void)RunOnce();
+      next_sweep = std::chrono::steady_clock::now() + options_.interval;
+    }
+    if (capped) (void)EnforceCap();
+  } while (Wait(tick));
 }
 
 }  // namespace ferry::store

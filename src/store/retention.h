@@ -1,6 +1,8 @@
 // RetentionSweeper: deletes events older than `retention_days` (by the time they were
 // received), in small batches so that ingest never waits long for the write lock; the store
-// drops issues left without events.
+// drops issues left without events. It also enforces the optional per-project event cap,
+// checked every few seconds, so a crash loop fills the disk only by what arrives between two
+// checks.
 #pragma once
 
 #include <chrono>
@@ -16,9 +18,16 @@
 namespace ferry::store {
 
 struct RetentionOptions {
-  std::chrono::milliseconds interval = std::chrono::minutes(10);    // between sweeps
-  int batch_size = 500;                                             // events per transaction
-  std::chrono::milliseconds pause = std::chrono::milliseconds(20);  // between batches
+  std::chrono::milliseconds interval = std::chrono::minutes(10);     // between sweeps
+  int batch_size = 500;                                              // events per transaction
+  std::chrono::milliseconds pause = std::chrono::milliseconds(20);   // between batches
+  int64_t max_events_per_project = 0;                                // 0 = no cap
+  std::chrono::milliseconds cap_interval = std::chrono::seconds(5);  // between cap checks
+};
+
+struct RetentionStats {
+  int64_t expired = 0;  // events deleted for their age
+  int64_t capped = 0;   // events deleted by the per-project cap
 };
 
 class RetentionSweeper {
@@ -38,6 +47,10 @@ class RetentionSweeper {
 
   // One sweep on the calling thread: batches until none is left. Returns the events deleted.
   base::Result<int64_t> RunOnce();
+  // One pass of the per-project cap over every project. Returns the events deleted.
+  base::Result<int64_t> EnforceCap();
+
+  RetentionStats stats() const;
 
  private:
   void Loop();
@@ -49,9 +62,10 @@ class RetentionSweeper {
   const int retention_days_;
   const RetentionOptions options_;
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;  // GUARDED_BY(mu_)
+  RetentionStats stats_;   // GUARDED_BY(mu_)
   std::thread thread_;
 };
 

@@ -489,4 +489,47 @@ base::Result<int64_t> SqliteStore::DeleteEventsBefore(int64_t cutoff_ms, int bat
   return static_cast<int64_t>(rows.size());
 }
 
+base::Result<int64_t> SqliteStore::TrimProjectEvents(int64_t project_id, int64_t keep, int batch) {
+  std::lock_guard lock(write_mu_);
+  auto tx = Transaction::Begin(*writer_, Transaction::Mode::kWrite);
+  if (!tx.ok()) return tx.status();
+  int64_t stored = 0;
+  {
+    auto count = writer_->Prepare("SELECT count(*) FROM events WHERE project_id = ?1");
+    if (!count.ok()) return count.status();
+    count->BindAll(project_id);
+    auto row = count->Step();
+    if (!row.ok()) return row.status();
+    stored = count->Int(0);
+  }
+  if (stored <= keep) return int64_t{0};
+  std::vector<int64_t> rows;
+  {
+    // Oldest first (ids grow with arrival); an event with a newer one in its issue may go.
+    auto old = writer_->Prepare(
+        "SELECT e.id FROM events e WHERE e.project_id = ?1 AND EXISTS "
+        "(SELECT 1 FROM events n WHERE n.issue_id = e.issue_id AND n.id > e.id) "
+        "ORDER BY e.id LIMIT ?2");
+    if (!old.ok()) return old.status();
+    old->BindAll(project_id, std::min<int64_t>(stored - keep, std::max(1, batch)));
+    while (true) {
+      auto row = old->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      rows.push_back(old->Int(0));
+    }
+  }
+  for (int64_t row : rows) {
+    for (const char* sql :
+         {"DELETE FROM attachments WHERE event_row = ?1", "DELETE FROM events WHERE id = ?1"}) {
+      auto stmt = writer_->Prepare(sql);
+      if (!stmt.ok()) return stmt.status();
+      stmt->BindAll(row);
+      FERRY_RETURN_IF_ERROR(stmt->Run());
+    }
+  }
+  FERRY_RETURN_IF_ERROR((*tx)->Commit());
+  return static_cast<int64_t>(rows.size());
+}
+
 }  // namespace ferry::store::sqlite

@@ -290,6 +290,57 @@ TEST_F(SqliteEventsTest, ItemCountsAreSummedPerProjectCategoryAndDay) {
   EXPECT_EQ((*counts)[1].count, 7);
 }
 
+TEST_F(SqliteEventsTest, TrimProjectEventsKeepsTheNewestAndEveryIssuesLatest) {
+  // Two quiet issues first, then a crash loop in a third; another project is not touched.
+  int64_t quiet_a = Save(MakeEvent(project_, 1, "quiet-a", 1000)).issue_id;
+  int64_t quiet_b = Save(MakeEvent(project_, 2, "quiet-b", 1001)).issue_id;
+  int64_t loop = 0;
+  for (int i = 0; i < 20; ++i) loop = Save(MakeEvent(project_, 100 + i, "loop", 2000 + i)).issue_id;
+  EventRecord with_attachment = MakeEvent(project_, 200, "loop", 2100);
+  with_attachment.attachments = {{"a", "b", "c", "data", 0}};
+  Save(with_attachment);
+  Save(MakeEvent(project_, 201, "loop", 2200));
+  auto other = store_->CreateProject("other", "");
+  ASSERT_TRUE(other.ok());
+  for (int i = 0; i < 5; ++i) Save(MakeEvent(other->id, 300 + i, "elsewhere", 1000 + i));
+
+  // 24 stored, keep 10: 14 go, in batches of at most 5.
+  int64_t deleted = 0;
+  std::vector<int64_t> batches;
+  while (true) {
+    auto n = store_->TrimProjectEvents(project_, 10, 5);
+    ASSERT_TRUE(n.ok()) << n.status().ToString();
+    if (*n == 0) break;
+    batches.push_back(*n);
+    deleted += *n;
+  }
+  EXPECT_EQ(deleted, 14);
+  EXPECT_EQ(batches, (std::vector<int64_t>{5, 5, 4}));
+
+  // The quiet issues keep their only event; the loop keeps its 8 newest.
+  EXPECT_EQ(store_->ListIssueEvents(quiet_a, 100, 0)->size(), 1u);
+  EXPECT_EQ(store_->ListIssueEvents(quiet_b, 100, 0)->size(), 1u);
+  auto left = store_->ListIssueEvents(loop, 100, 0);
+  ASSERT_TRUE(left.ok());
+  ASSERT_EQ(left->size(), 8u);
+  EXPECT_EQ(left->front().record.event_id, EventId(201));
+  EXPECT_TRUE(store_->FindEvent(project_, EventId(200))->has_value());
+  EXPECT_FALSE(store_->FindEvent(project_, EventId(113))->has_value());
+  EXPECT_TRUE(store_->FindEvent(project_, EventId(114))->has_value());
+  EXPECT_EQ(store_->ListAttachments(project_, EventId(200))->size(), 1u);
+  EXPECT_EQ(Find(loop).count, 22);  // the cap does not lower the count
+  EXPECT_EQ(*store_->TrimProjectEvents(other->id, 10, 5), 0);
+
+  // Only issue-latest events left beyond the cap: nothing more can go.
+  auto tight = store_->TrimProjectEvents(project_, 1, 5);
+  ASSERT_TRUE(tight.ok());
+  EXPECT_EQ(*tight, 5);
+  EXPECT_EQ(*store_->TrimProjectEvents(project_, 1, 50), 2);
+  EXPECT_EQ(*store_->TrimProjectEvents(project_, 1, 50), 0);
+  EXPECT_EQ(store_->ListIssueEvents(loop, 100, 0)->size(), 1u);
+  EXPECT_EQ(store_->ListIssueEvents(quiet_a, 100, 0)->size(), 1u);
+}
+
 TEST_F(SqliteEventsTest, DeleteEventsBeforeWorksInBatchesAndDropsEmptyIssues) {
   int64_t old_issue = 0;
   for (int i = 0; i < 5; ++i) old_issue = Save(MakeEvent(project_, i, "old", 1000 + i)).issue_id;

@@ -86,6 +86,7 @@ class SqliteStore final : public Store {
   base::Result<std::vector<ItemCount>> ListItemCounts(int64_t project_id) override;
 
   base::Result<int64_t> DeleteEventsBefore(int64_t cutoff_ms, int batch) override;
+  base::Result<int64_t> TrimProjectEvents(int64_t project_id, int64_t keep, int batch) override;
   base::Result<bool> IsEmpty() override;
   base::Status Wipe() override;
 
