@@ -37,7 +37,9 @@ before(async () => {
   tmp = await tempDir('ferry-deploy-nginx-');
   const { cert, key } = await makeCert(tmp.dir);
   ca = await readFile(cert);
-  for (const p of ['tunnelHttps', 'tunnelHttp', 'instanceHttps', 'instanceHttp', 'ferry']) ports[p] = await freePort();
+  for (const p of ['tunnelHttps', 'tunnelHttp', 'instanceHttps', 'instanceHttp', 'ferry', 'downHttps', 'downHttp', 'closed']) {
+    ports[p] = await freePort();
+  }
   // DSNs name the instance site, as they would name https://sentry.example.com.
   const cfg = await writeStoreConfig(tmp.dir, {
     port: ports.ferry,
@@ -66,9 +68,16 @@ before(async () => {
       ...common, serverName: 'sentry.ferry.test', httpPort: ports.instanceHttp, httpsPort: ports.instanceHttps,
       edit: bind('ferry_instance'),
     }),
+    // A third copy of the tunnel site whose ferry is not running (its upstream renamed, so it
+    // can live in the same nginx).
+    await renderSite('ferry-tunnel.conf', {
+      ...common, ferry: `127.0.0.1:${ports.closed}`, serverName: 'down.ferry.test',
+      httpPort: ports.downHttp, httpsPort: ports.downHttps,
+      edit: (text) => text.split('ferry_tunnel').join('ferry_down'),
+    }),
   ];
   nginx = await startNginx(path.join(tmp.dir, 'nginx'), sites,
-    [ports.tunnelHttps, ports.tunnelHttp, ports.instanceHttps, ports.instanceHttp]);
+    [ports.tunnelHttps, ports.tunnelHttp, ports.instanceHttps, ports.instanceHttp, ports.downHttps]);
 });
 
 after(async () => {
@@ -256,6 +265,16 @@ describe('bodies and limits', () => {
     assert.equal(res.status, 413);
     assert.match(String(res.headers['content-type']), /^application\/json/);
     assert.equal(typeof res.json?.detail, 'string', res.text);
+  });
+
+  test('ferry not answering: a JSON 503 with Retry-After, not nginx\'s HTML 502', { timeout: 30000 }, async () => {
+    const res = await httpsRequest(ports.downHttps, '/tunnel', {
+      headers: { 'content-type': 'application/x-sentry-envelope' }, body: eventEnvelope(eventId()),
+    });
+    assert.equal(res.status, 503, res.text);
+    assert.match(String(res.headers['content-type']), /^application\/json/);
+    assert.equal(typeof res.json?.detail, 'string', res.text);
+    assert.equal(res.headers['retry-after'], '10');
   });
 
   test('/metrics is not served to the internet, only on ferry\'s local port', { timeout: 30000 }, async () => {
