@@ -144,14 +144,16 @@ describe('ferry.service', () => {
     proc.stdout.on('data', (c) => { out += c; });
     proc.stderr.on('data', (c) => { err += c; });
     const exit = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
+    let startTimer;
     const listening = await Promise.race([
       new Promise((resolve) => {
         const check = () => (/^ferry listening on /m.test(out) ? resolve(true) : null);
         proc.stdout.on('data', check);
       }),
       exit.then((e) => ({ exited: e })),
-      new Promise((resolve) => setTimeout(resolve, 30000, 'timeout')),
+      new Promise((resolve) => { startTimer = setTimeout(resolve, 30000, 'timeout'); }),
     ]);
+    clearTimeout(startTimer);
     if (listening !== true) proc.kill('SIGKILL');
     assert.equal(listening, true, `ferry did not start: ${JSON.stringify(listening)}\n${out}\n${err}`);
     proc.kill(one(units['ferry.service'].parsed, 'Service', 'KillSignal'));
