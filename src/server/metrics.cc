@@ -77,6 +77,11 @@ void Metrics::AddGauge(std::string name, std::string help, std::function<double(
   gauges_.push_back({std::move(name), std::move(help), std::move(read)});
 }
 
+void Metrics::AddCounter(std::string name, std::string help, std::function<double()> read) {
+  std::lock_guard lock(mu_);
+  gauges_.push_back({std::move(name), std::move(help), std::move(read), "counter"});
+}
+
 std::string Metrics::Render() const {
   std::string out;
   auto line = [&out](std::string_view s) {
@@ -144,7 +149,7 @@ std::string Metrics::Render() const {
   }
   for (const auto& g : gauges_) {
     line(fmt::format("# HELP {} {}", g.name, g.help));
-    line(fmt::format("# TYPE {} gauge", g.name));
+    line(fmt::format("# TYPE {} {}", g.name, g.type));
     line(fmt::format("{} {}", g.name, g.read()));
   }
   return out;

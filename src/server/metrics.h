@@ -31,6 +31,8 @@ class Metrics {
   void CountItem(std::string_view category, std::string_view outcome);
   // A value read when rendering (e.g. open connections).
   void AddGauge(std::string name, std::string help, std::function<double()> read);
+  // A counter kept elsewhere (e.g. by the mail notifier), read when rendering.
+  void AddCounter(std::string name, std::string help, std::function<double()> read);
 
   std::string Render() const;
 
@@ -43,6 +45,7 @@ class Metrics {
   struct Gauge {
     std::string name, help;
     std::function<double()> read;
+    std::string_view type = "gauge";
   };
 
   mutable std::mutex mu_;
