@@ -160,8 +160,8 @@ class SchemaReader {
                                {"none", MailTls::kNone}})},
         {"username", String(&m->username)},
         {"password", String(&m->password)},
-        {"from", String(&m->from,
-                        [](std::string_view text) { return CheckMailAddress(text, true); })},
+        {"from",
+         String(&m->from, [](std::string_view text) { return CheckMailAddress(text, true); })},
         {"to", List<std::string>(
                    &m->to, [](std::string_view text) { return CheckMailAddress(text, false); })},
         {"ca_file", String(&m->ca_file)},

@@ -205,10 +205,9 @@ base::Result<std::string> CheckTunnelPath(std::string_view text) {
 }
 
 base::Result<std::string> CheckMailAddress(std::string_view text, bool allow_name) {
-  const std::string expected = allow_name
-                                   ? "expected an email address (user@example.com or "
-                                     "Name <user@example.com>)"
-                                   : "expected an email address (user@example.com)";
+  const std::string expected = allow_name ? "expected an email address (user@example.com or "
+                                            "Name <user@example.com>)"
+                                          : "expected an email address (user@example.com)";
   std::string_view address = text;
   if (allow_name && text.ends_with('>')) {
     size_t open = text.rfind('<');

@@ -31,8 +31,8 @@ void AlertBatcher::Sent(TimePoint now) {
 
 void AlertBatcher::Failed(TimePoint now) {
   in_flight_ = 0;
-  backoff_ = backoff_.count() == 0 ? options_.retry_initial
-                                   : std::min(backoff_ * 2, options_.retry_max);
+  backoff_ =
+      backoff_.count() == 0 ? options_.retry_initial : std::min(backoff_ * 2, options_.retry_max);
   not_before_ = now + backoff_;
 }
 

@@ -72,8 +72,8 @@ std::string Summary(const std::vector<Alert>& alerts) {
   if (regressions > 0) {
     what += (what.empty() ? "" : " and ") + Plural(regressions, "regression", "regressions");
   }
-  std::string where = projects.size() == 1 ? *projects.begin()
-                                           : Plural(projects.size(), "project", "projects");
+  std::string where =
+      projects.size() == 1 ? *projects.begin() : Plural(projects.size(), "project", "projects");
   return what + " in " + where;
 }
 
@@ -93,11 +93,11 @@ std::string TextBody(const std::vector<Alert>& alerts, std::string_view public_u
 
 std::string HtmlBody(const std::vector<Alert>& alerts, std::string_view public_url,
                      const std::string& summary) {
-  std::string out =
-      "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" + HtmlEscape(summary) +
-      "</title></head>\n<body style=\"font-family:sans-serif;color:#222\">\n<h2 "
-      "style=\"font-size:18px\">" +
-      HtmlEscape(summary) + "</h2>\n";
+  std::string out = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" +
+                    HtmlEscape(summary) +
+                    "</title></head>\n<body style=\"font-family:sans-serif;color:#222\">\n<h2 "
+                    "style=\"font-size:18px\">" +
+                    HtmlEscape(summary) + "</h2>\n";
   for (const Alert& a : alerts) {
     std::string link = HtmlEscape(IssueLink(public_url, a.issue_id));
     out += "<div style=\"margin:0 0 18px 0\">\n";
@@ -105,8 +105,8 @@ std::string HtmlBody(const std::vector<Alert>& alerts, std::string_view public_u
     out += "<div style=\"font-size:16px\"><a href=\"" + link + "\"><strong>" +
            HtmlEscape(TitleOf(a)) + "</strong></a></div>\n";
     if (!a.culprit.empty()) {
-      out += "<div style=\"font-family:monospace;color:#444\">" + HtmlEscape(a.culprit) +
-             "</div>\n";
+      out +=
+          "<div style=\"font-family:monospace;color:#444\">" + HtmlEscape(a.culprit) + "</div>\n";
     }
     if (std::string d = Details(a); !d.empty()) {
       out += "<div style=\"color:#666;font-size:13px\">" + HtmlEscape(d) + "</div>\n";
@@ -114,8 +114,9 @@ std::string HtmlBody(const std::vector<Alert>& alerts, std::string_view public_u
     out += "<div style=\"font-size:13px\"><a href=\"" + link + "\">" + link + "</a></div>\n";
     out += "</div>\n";
   }
-  out += "<p style=\"color:#888;font-size:12px\">Sent by ferry on a new issue or a "
-         "regression.</p>\n</body></html>\n";
+  out +=
+      "<p style=\"color:#888;font-size:12px\">Sent by ferry on a new issue or a "
+      "regression.</p>\n</body></html>\n";
   return out;
 }
 
@@ -266,8 +267,8 @@ std::string EncodeHeaderText(std::string_view text) {
 std::string FormatDate(std::chrono::system_clock::time_point time) {
   static constexpr std::array<const char*, 7> kDays = {"Sun", "Mon", "Tue", "Wed",
                                                        "Thu", "Fri", "Sat"};
-  static constexpr std::array<const char*, 12> kMonths = {
-      "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  static constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   std::time_t t = std::chrono::system_clock::to_time_t(time);
   std::tm tm{};
   gmtime_r(&t, &tm);

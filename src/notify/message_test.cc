@@ -40,8 +40,7 @@ Parsed Parse(const std::string& message) {
   size_t end = message.find("\r\n\r\n");
   out.headers = message.substr(0, end + 2);
   size_t b = out.headers.find("boundary=\"");
-  std::string boundary =
-      "--" + out.headers.substr(b + 10, out.headers.find('"', b + 10) - b - 10);
+  std::string boundary = "--" + out.headers.substr(b + 10, out.headers.find('"', b + 10) - b - 10);
   size_t pos = message.find(boundary + "\r\n", end);
   while (pos != std::string::npos) {
     size_t start = pos + boundary.size() + 2;
@@ -154,7 +153,9 @@ TEST(MessageTest, MultipartAlternativeWithTextThenHtml) {
 
 TEST(MessageTest, NonAsciiSubjectIsEncodedInWordsThatKeepCharactersWhole) {
   Alert a = MakeAlert(1);
-  a.title = "Ошибка: не удалось загрузить файл «отчёт.pdf» — повторите попытку 🙂";
+  a.title =
+      "Ошибка: не удалось загрузить файл «отчёт.pdf» — повторите попытку "
+      "🙂";
   auto content = ComposeAlerts({a}, "http://h");
   std::string message = BuildMessage(Headers(), content);
   size_t start = message.find("Subject: ");

@@ -91,6 +91,7 @@ void Notifier::Run() {
       continue;
     }
     std::vector<Alert> alerts = batcher_.Take(now);
+    if (alerts.empty()) continue;
     lock.unlock();
     base::Status st = SendMail(alerts);
     lock.lock();

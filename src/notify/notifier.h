@@ -69,11 +69,11 @@ class Notifier {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  AlertBatcher batcher_;         // GUARDED_BY(mu_)
-  NotifierStats stats_;          // GUARDED_BY(mu_); queued is filled in by stats()
-  bool stopping_ = false;        // GUARDED_BY(mu_)
-  bool overflowing_ = false;     // GUARDED_BY(mu_): logged once per overflow
-  std::mutex stop_mu_;           // serializes Stop() callers
+  AlertBatcher batcher_;      // GUARDED_BY(mu_)
+  NotifierStats stats_;       // GUARDED_BY(mu_); queued is filled in by stats()
+  bool stopping_ = false;     // GUARDED_BY(mu_)
+  bool overflowing_ = false;  // GUARDED_BY(mu_): logged once per overflow
+  std::mutex stop_mu_;        // serializes Stop() callers
   std::thread thread_;
 };
 

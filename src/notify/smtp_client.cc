@@ -98,7 +98,8 @@ asio::awaitable<base::Status> Conversation::Connect() {
   plain_->expires_after(settings_.timeout);
   auto [cec, endpoint] = co_await plain_->async_connect(results, kUse);
   if (cec) {
-    co_return IoError(cec, "connecting to " + settings_.host + ":" + std::to_string(settings_.port));
+    co_return IoError(cec,
+                      "connecting to " + settings_.host + ":" + std::to_string(settings_.port));
   }
   // EHLO names the client; without a known host name RFC 5321 asks for an address literal.
   boost::system::error_code ec;
@@ -298,8 +299,7 @@ base::Status SmtpClient::Init() {
   auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
   boost::system::error_code ec;
   ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                       ssl::context::no_tlsv1_1,
+                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1,
                    ec);
   ctx->set_verify_mode(ssl::verify_peer, ec);
   if (settings_.ca_file.empty()) {
@@ -308,11 +308,10 @@ base::Status SmtpClient::Init() {
     ctx->load_verify_file(settings_.ca_file, ec);
   }
   if (ec) {
-    return base::InvalidArgument(
-        "mail.ca_file: cannot load " +
-        (settings_.ca_file.empty() ? std::string("the system trust store")
-                                   : base::JsonQuote(settings_.ca_file)) +
-        ": " + ec.message());
+    return base::InvalidArgument("mail.ca_file: cannot load " +
+                                 (settings_.ca_file.empty() ? std::string("the system trust store")
+                                                            : base::JsonQuote(settings_.ca_file)) +
+                                 ": " + ec.message());
   }
   tls_ = std::move(ctx);
   return base::Status::Ok();
@@ -334,11 +333,9 @@ base::Status SmtpClient::Send(const OutgoingMail& mail) {
     if (cancelled_) return base::Unavailable("stopped");
     current_ = &ioc;
   }
-  asio::co_spawn(ioc, conversation.Run(mail),
-                 [&result](std::exception_ptr e, base::Status st) {
-                   result = e ? base::Internal("unexpected failure in the SMTP conversation")
-                              : std::move(st);
-                 });
+  asio::co_spawn(ioc, conversation.Run(mail), [&result](std::exception_ptr e, base::Status st) {
+    result = e ? base::Internal("unexpected failure in the SMTP conversation") : std::move(st);
+  });
   ioc.run();
   {
     std::lock_guard lock(mu_);

@@ -27,9 +27,10 @@ TEST(ReplyParserTest, SingleAndMultiLineReplies) {
   ASSERT_TRUE(p.done());
   r = p.Take();
   EXPECT_EQ(r.code, 250);
-  EXPECT_THAT(r.lines,
-              ElementsAre("smtp.example.com greets you", "STARTTLS", "AUTH LOGIN PLAIN", "8BITMIME"));
-  EXPECT_EQ(r.Summary(), "250 smtp.example.com greets you / STARTTLS / AUTH LOGIN PLAIN / 8BITMIME");
+  EXPECT_THAT(r.lines, ElementsAre("smtp.example.com greets you", "STARTTLS", "AUTH LOGIN PLAIN",
+                                   "8BITMIME"));
+  EXPECT_EQ(r.Summary(),
+            "250 smtp.example.com greets you / STARTTLS / AUTH LOGIN PLAIN / 8BITMIME");
 
   ASSERT_TRUE(p.Feed("354").ok()) << "a bare code is a complete reply";
   ASSERT_TRUE(p.done());
