@@ -216,7 +216,9 @@ describe('mail server up', () => {
 
   test('a burst of 40 new issues gives a few digests that name them all', { timeout: 90000 }, async () => {
     const before = (await mails(out)).length;
-    const titles = Array.from({ length: 40 }, (_, i) => `Burst error number ${String(i).padStart(2, '0')}`);
+    // Words, not numbers: grouping parameterizes numbers, which would make one issue of all.
+    const word = (i) => String(i).padStart(2, '0').replace(/\d/g, (d) => 'ghijklmnop'[d]);
+    const titles = Array.from({ length: 40 }, (_, i) => `Burst error ${word(i)} happened`);
     await Promise.all(titles.map((t) => sendOk(ferry.url, dsn, messageEvent(t, { level: 'error' }))));
     const got = await waitMails(out, before, (l) => {
       const all = l.map((m) => part(m, 'text/plain')).join('\n');
@@ -227,7 +229,8 @@ describe('mail server up', () => {
     assert.ok(digest, `a digest subject among: ${got.map((m) => m.subject).join(' | ')}`);
     const count = Number(digest.subject.split(' ')[0]);
     const html = part(digest, 'text/html');
-    assert.equal((html.match(/Burst error number/g) || []).length, count, 'the digest lists each issue once');
+    assert.equal((html.match(/Burst error [g-p]{2} happened/g) || []).length, count,
+      'the digest lists each issue once');
     await sleep(2500);
     assert.equal((await mails(out)).length - before, got.length, 'no further mails');
   });

@@ -32,7 +32,7 @@ def main():
 
     def authenticator(server, session, envelope, mechanism, auth_data):
         ok = (auth_data.login.decode() == username and auth_data.password.decode() == password)
-        return AuthResult(success=ok, handled=False)
+        return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
 
     class Handler:
         async def handle_DATA(self, server, session, envelope):
