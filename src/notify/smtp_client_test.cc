@@ -15,6 +15,7 @@
 #include <functional>
 #include <future>
 #include <istream>
+#include <optional>
 #include <thread>
 
 namespace ferry::notify {
@@ -36,25 +37,25 @@ class ScriptedServer {
       asio::write(socket_, asio::buffer(text), ec);
     }
     // The next line without CRLF, "" when the client closed.
-    std::string Line() {
+    std::string Line() { return ReadLine().value_or(""); }
+    // DATA up to and including the lone ".".
+    std::string Data() {
+      std::string data;
+      for (auto line = ReadLine(); line && *line != "."; line = ReadLine()) data += *line + "\r\n";
+      return data;
+    }
+
+   private:
+    std::optional<std::string> ReadLine() {
       boost::system::error_code ec;
       size_t n = asio::read_until(socket_, buffer_, "\r\n", ec);
-      if (ec) return "";
+      if (ec) return std::nullopt;
       std::string line(asio::buffers_begin(buffer_.data()),
                        asio::buffers_begin(buffer_.data()) + static_cast<std::ptrdiff_t>(n - 2));
       buffer_.consume(n);
       return line;
     }
-    // DATA up to and including the lone ".".
-    std::string Data() {
-      std::string data;
-      for (std::string line = Line(); line != "." && !line.empty(); line = Line()) {
-        data += line + "\r\n";
-      }
-      return data;
-    }
 
-   private:
     tcp::socket& socket_;
     asio::streambuf buffer_;
   };
