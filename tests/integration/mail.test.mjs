@@ -279,3 +279,36 @@ describe('mail server down at first', () => {
     }
   });
 });
+
+describe('TLS verification', () => {
+  test('an untrusted certificate or a wrong host name is a counted failure, never a mail', { timeout: 60000 }, async () => {
+    const out = path.join(tmp.dir, 'tls-mails.jsonl');
+    const smtpPort = await freePort();
+    const sink = await startSink({ port: smtpPort, cert, key, out });
+    try {
+      const cases = [
+        ['system store only', { ca_file: null }],
+        ['trusted CA, wrong name', { host: 'localhost' }],
+      ];
+      for (const [what, extra] of cases) {
+        const dir = path.join(tmp.dir, `tls-${cases.findIndex((c) => c[0] === what)}`);
+        const cfg = await writeStoreConfig(dir, { extra: mailConfig(smtpPort, extra) });
+        const ferry = await startStore(dir);
+        try {
+          const dsn = (await ferry.waitStdout(/^ {2}project "default" DSN: (\S+)$/m))[1];
+          await makeToken(cfg, RECIPIENT);
+          await sendOk(ferry.url, dsn, messageEvent(`TLS check: ${what}`, { level: 'error' }));
+          await waitFor(async () => await metric(ferry.url, 'ferry_mail_failures_total') > 0,
+            { timeoutMs: 15000, what: `a counted mail failure (${what})` });
+          assert.equal(await metric(ferry.url, 'ferry_mail_sent_total'), 0, what);
+          assert.match(ferry.stderr(), /cannot send mail.*(certificate|handshake)/i, what);
+        } finally {
+          await ferry.stop({ keepDir: true });
+        }
+      }
+      assert.equal((await mails(out)).length, 0, 'nothing reached the server');
+    } finally {
+      await sink.stop();
+    }
+  });
+});
