@@ -95,7 +95,11 @@ struct MailConfig {
   MailTls tls = MailTls::kStartTls;
   std::string username;
   std::string password;
-  std::string from = "ferry@localhost";
+  std::string from = "ferry@localhost";  // "user@host" or "Name <user@host>"
+  std::vector<std::string> to;           // recipients; empty = every user of the store
+  std::string ca_file;                   // PEM bundle to verify the server; empty = system store
+  uint32_t batch_interval_seconds = 60;  // after a mail, later alerts wait this long as a digest
+  uint32_t timeout_ms = 30000;           // connect, and every read or write of the conversation
 };
 
 struct LogConfig {

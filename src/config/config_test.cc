@@ -398,6 +398,44 @@ TEST_F(ConfigTest, UpstreamsAreValidated) {
               HasSubstr("upstreams.h.example: expected a map"));
 }
 
+TEST_F(ConfigTest, MailRecipientsBatchingAndTrust) {
+  auto config = Parse(R"(
+mail:
+  host: smtp.example.com
+  from: "Ferry Alerts <alerts@example.com>"
+  to: ["ops@example.com", "dev+ferry@sub.example.org"]
+  ca_file: /etc/ferry/smtp-ca.pem
+  batch_interval_seconds: 5
+  timeout_ms: 2000
+)");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->mail.from, "Ferry Alerts <alerts@example.com>");
+  EXPECT_THAT(config->mail.to, ElementsAre("ops@example.com", "dev+ferry@sub.example.org"));
+  EXPECT_EQ(config->mail.ca_file, "/etc/ferry/smtp-ca.pem");
+  EXPECT_EQ(config->mail.batch_interval_seconds, 5u);
+  EXPECT_EQ(config->mail.timeout_ms, 2000u);
+
+  auto defaults = Parse("mail: { host: smtp.example.com }");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_TRUE(defaults->mail.to.empty());
+  EXPECT_EQ(defaults->mail.batch_interval_seconds, 60u);
+
+  EXPECT_THAT(Error("mail: { to: ops@example.com }"), HasSubstr("mail.to: expected a list"));
+  EXPECT_THAT(Error("mail: { to: [\"ops@example.com\", \"not an address\"] }"),
+              HasSubstr("mail.to[1]: expected an email address"));
+  EXPECT_THAT(Error("mail: { to: [\"Ops <ops@example.com>\"] }"),
+              HasSubstr("mail.to[0]: expected an email address (user@example.com)"));
+  EXPECT_THAT(Error("mail: { to: [\"a@b,c@d\"] }"), HasSubstr("mail.to[0]"));
+  EXPECT_THAT(Error("mail: { to: [\"@example.com\"] }"), HasSubstr("mail.to[0]"));
+  EXPECT_THAT(Error("mail: { batch_interval_seconds: 0 }"),
+              HasSubstr("mail.batch_interval_seconds"));
+  EXPECT_THAT(Error("mail: { batch_interval_seconds: 100000 }"),
+              HasSubstr("mail.batch_interval_seconds"));
+  EXPECT_THAT(Error("mail: { timeout_ms: 0 }"), HasSubstr("mail.timeout_ms"));
+  EXPECT_THAT(Error("mail: { port: 0 }"), HasSubstr("mail.port"));
+  EXPECT_THAT(Error("mail: { cafile: x }"), HasSubstr("did you mean \"mail.ca_file\""));
+}
+
 TEST_F(ConfigTest, StoreAndMailCrossChecks) {
   EXPECT_THAT(Error("store: { backend: postgres }"),
               HasSubstr("store.postgres_url: required when store.backend is postgres"));
@@ -406,6 +444,8 @@ TEST_F(ConfigTest, StoreAndMailCrossChecks) {
   EXPECT_THAT(Error("mail: { host: \"smtp.example.com:25\" }"),
               HasSubstr("mail.host: expected a host without a port"));
   EXPECT_THAT(Error("mail: { from: nobody }"), HasSubstr("mail.from: expected an email address"));
+  EXPECT_THAT(Error("mail: { from: \"a@b\\r\\nBcc: x@y\" }"), HasSubstr("mail.from"));
+  EXPECT_THAT(Error("mail: { from: \"Ops <ops@>\" }"), HasSubstr("mail.from"));
   EXPECT_THAT(Error("limits: { max_envelope_bytes: 10, max_event_bytes: 11 }"),
               HasSubstr("limits.max_event_bytes: must not exceed"));
   auto config = Parse("data_dir: /var/lib/ferry/\n");

@@ -154,6 +154,10 @@ std::string DumpConfig(const Config& c) {
   line("  ", "username", Q(c.mail.username));
   line("  ", "password", Q(MaskPassword(c.mail.password)));
   line("  ", "from", Q(c.mail.from));
+  line("  ", "to", QList(c.mail.to));
+  line("  ", "ca_file", Q(c.mail.ca_file));
+  line("  ", "batch_interval_seconds", std::to_string(c.mail.batch_interval_seconds));
+  line("  ", "timeout_ms", std::to_string(c.mail.timeout_ms));
 
   o += "log:\n";
   line("  ", "level", std::string(LevelName(c.log.level)));

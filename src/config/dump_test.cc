@@ -52,6 +52,10 @@ mail:
   username: "ferry"
   password: "mailpassword1"
   from: "Ferry <ferry@example.com>"
+  to: ["ops@example.com", "dev@example.com"]
+  ca_file: "/etc/ferry/smtp-ca.pem"
+  batch_interval_seconds: 120
+  timeout_ms: 9000
 log: { level: warn, format: json }
 )yaml";
 
@@ -121,6 +125,10 @@ TEST(DumpConfigTest, WritesEverySectionAndKeyOfTheDefaults) {
                           "username:",
                           "password: \"\"",
                           "from:",
+                          "to: []",
+                          "ca_file: \"\"",
+                          "batch_interval_seconds: 60",
+                          "timeout_ms: 30000",
                           "log:",
                           "level: info",
                           "format: text"}) {
@@ -175,6 +183,10 @@ void ExpectSameExceptSecrets(const Config& a, const Config& b) {
   EXPECT_EQ(a.mail.tls, b.mail.tls);
   EXPECT_EQ(a.mail.username, b.mail.username);
   EXPECT_EQ(a.mail.from, b.mail.from);
+  EXPECT_EQ(a.mail.to, b.mail.to);
+  EXPECT_EQ(a.mail.ca_file, b.mail.ca_file);
+  EXPECT_EQ(a.mail.batch_interval_seconds, b.mail.batch_interval_seconds);
+  EXPECT_EQ(a.mail.timeout_ms, b.mail.timeout_ms);
   EXPECT_EQ(a.log.level, b.log.level);
   EXPECT_EQ(a.log.format, b.log.format);
 }

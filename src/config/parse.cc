@@ -161,14 +161,13 @@ class SchemaReader {
                                {"none", MailTls::kNone}})},
         {"username", String(&m->username)},
         {"password", String(&m->password)},
-        {"from", String(&m->from,
-                        [](std::string_view text) -> base::Result<std::string> {
-                          if (text.find('@') == std::string_view::npos) {
-                            return base::InvalidArgument("expected an email address, got " +
-                                                         base::JsonQuote(text));
-                          }
-                          return std::string(text);
-                        })},
+        {"from",
+         String(&m->from, [](std::string_view text) { return CheckMailAddress(text, true); })},
+        {"to", List<std::string>(
+                   &m->to, [](std::string_view text) { return CheckMailAddress(text, false); })},
+        {"ca_file", String(&m->ca_file)},
+        {"batch_interval_seconds", Uint(&m->batch_interval_seconds, 1, 86400)},
+        {"timeout_ms", Uint(&m->timeout_ms, 1)},
     };
   }
 

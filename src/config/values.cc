@@ -204,6 +204,42 @@ base::Result<std::string> CheckTunnelPath(std::string_view text) {
   return std::string(text);
 }
 
+base::Result<std::string> CheckMailAddress(std::string_view text, bool allow_name) {
+  const std::string expected = allow_name ? "expected an email address (user@example.com or "
+                                            "Name <user@example.com>)"
+                                          : "expected an email address (user@example.com)";
+  std::string_view address = text;
+  if (allow_name && text.ends_with('>')) {
+    size_t open = text.rfind('<');
+    if (open == std::string_view::npos) return InvalidArgument(expected + Got(text));
+    address = text.substr(open + 1, text.size() - open - 2);
+    // The name goes into a header as it is; a line break there would start a new header.
+    for (char c : text.substr(0, open)) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == '<' || c == '>') {
+        return InvalidArgument(expected + Got(text));
+      }
+    }
+  }
+  size_t at = address.rfind('@');
+  if (at == std::string_view::npos || at == 0 || at + 1 == address.size() || address.size() > 254) {
+    return InvalidArgument(expected + Got(text));
+  }
+  for (char c : address) {
+    auto u = static_cast<unsigned char>(c);
+    // These would break the SMTP command or the header the address is written into.
+    if (u <= 0x20 || u == 0x7f || c == '<' || c == '>' || c == '"' || c == ',' || c == ';' ||
+        c == '(' || c == ')' || c == '\\' || c == '[' || c == ']') {
+      return InvalidArgument(expected + Got(text));
+    }
+  }
+  std::string_view domain = address.substr(at + 1);
+  if (domain.find('@') != std::string_view::npos || domain.starts_with('.') ||
+      domain.ends_with('.') || domain.find("..") != std::string_view::npos) {
+    return InvalidArgument(expected + Got(text));
+  }
+  return std::string(text);
+}
+
 base::Result<std::string> NormalizeOrigin(std::string_view text) {
   if (text == "*") return std::string(text);
   const std::string expected = "expected \"*\" or an origin like https://app.example.com";

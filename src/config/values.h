@@ -50,6 +50,10 @@ std::string MaskDsn(std::string_view text);
 // A URL with the password of its user info replaced by "***" (postgresql://u:***@host/db).
 std::string MaskUrlPassword(std::string_view text);
 
+// A mail address "local@domain" (no spaces, quotes, angle brackets or control characters), or
+// with `allow_name` also "Display Name <local@domain>". Returned unchanged.
+base::Result<std::string> CheckMailAddress(std::string_view text, bool allow_name);
+
 // "true" / "false" (any case).
 base::Result<bool> ParseBool(std::string_view text);
 

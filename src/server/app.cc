@@ -20,6 +20,8 @@
 #include "http/server.h"
 #include "http/tls.h"
 #include "server/disk_usage.h"
+#include "notify/notifier.h"
+#include "notify/smtp_client.h"
 #include "server/endpoints.h"
 #include "server/ingest.h"
 #include "server/key_cache.h"
@@ -182,6 +184,25 @@ base::Status Serve(const config::Config& config) {
     sweeper->Start();
     ingest = std::make_unique<Ingest>(effective, *keys, *writer, metrics, workers);
     api = std::make_unique<web::Api>(effective, *store, workers);
+  }
+  // Mail alerts on new issues and regressions, from the notifier's own thread.
+  std::unique_ptr<notify::SmtpClient> smtp;
+  std::unique_ptr<notify::Notifier> notifier;
+  if (ingest && !effective.mail.host.empty()) {
+    smtp = std::make_unique<notify::SmtpClient>(notify::SmtpSettings::FromConfig(effective.mail));
+    FERRY_RETURN_IF_ERROR(smtp->Init());
+    notifier = std::make_unique<notify::Notifier>(notify::NotifierOptions::FromConfig(effective),
+                                                  *smtp, store.get());
+    auto* n = notifier.get();
+    ingest->set_alert_sink([n](notify::Alert alert) { n->Notify(std::move(alert)); });
+    metrics.AddCounter("ferry_mail_sent_total", "Alert mails the mail server accepted.",
+                       [n] { return static_cast<double>(n->stats().sent); });
+    metrics.AddCounter("ferry_mail_failures_total", "Failed attempts to send a mail (retried).",
+                       [n] { return static_cast<double>(n->stats().failures); });
+    metrics.AddCounter("ferry_mail_alerts_dropped_total", "Alerts given up without a mail.",
+                       [n] { return static_cast<double>(n->stats().dropped); });
+    metrics.AddGauge("ferry_mail_queued", "Alerts waiting to be mailed.",
+                     [n] { return static_cast<double>(n->stats().queued); });
   }
 
   // Durable delivery: the spool (its own SQLite file), a group-commit writer in front of it,

@@ -250,7 +250,19 @@ void Ingest::StoreEvent(const KeyInfo& key, std::string_view json, const std::st
   auto record = ToRecord(key.project.id, std::move(*normalized), grouping);
   record.attachments = std::move(attachments);
   std::string event_id = record.event_id;
-  writer_.Submit(std::move(record), [this, event_id, respond](base::Result<store::SaveResult> r) {
+  notify::Alert alert;
+  if (alert_sink_) {
+    alert.project_id = key.project.id;
+    alert.project = key.project.slug;
+    alert.title = record.title;
+    alert.culprit = record.culprit;
+    alert.level = record.level;
+    alert.environment = record.environment;
+    alert.release = record.release;
+    alert.received_ms = record.received_ms;
+  }
+  writer_.Submit(std::move(record), [this, event_id, respond, alert = std::move(alert)](
+                                        base::Result<store::SaveResult> r) mutable {
     if (!r.ok()) {
       metrics_.CountItem("event", "store_failed");
       base::Log(base::LogLevel::kError, "cannot store event", {{"error", r.status().detail()}});
@@ -258,6 +270,11 @@ void Ingest::StoreEvent(const KeyInfo& key, std::string_view json, const std::st
           base::Unavailable("the store cannot take the event: " + r.status().detail())));
     }
     metrics_.CountItem("event", r->duplicate ? "duplicate" : "stored");
+    if (alert_sink_ && !r->duplicate && (r->new_issue || r->regressed)) {
+      alert.kind = r->new_issue ? notify::AlertKind::kNewIssue : notify::AlertKind::kRegression;
+      alert.issue_id = r->issue_id;
+      alert_sink_(std::move(alert));
+    }
     respond(EventIdResponse(event_id));
   });
 }

@@ -5,12 +5,14 @@
 #pragma once
 
 #include <boost/asio/thread_pool.hpp>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "config/config.h"
 #include "event/normalize.h"
 #include "http/types.h"
+#include "notify/alert.h"
 #include "protocol/dsn.h"
 #include "protocol/envelope.h"
 #include "server/key_cache.h"
@@ -32,6 +34,11 @@ class Ingest final : public LocalStore {
   void Deliver(const protocol::Dsn& dsn, std::shared_ptr<const std::string> envelope,
                std::string client_ip, http::Respond respond) override;
 
+  // Receives an alert for every stored event that opened a new issue or reopened a resolved
+  // one, on the store writer's thread, so it must not block (notify::Notifier::Notify). Set it
+  // before serving.
+  void set_alert_sink(std::function<void(notify::Alert)> sink) { alert_sink_ = std::move(sink); }
+
  private:
   struct Job;
   void Process(Job& job, const http::Respond& respond);
@@ -49,6 +56,7 @@ class Ingest final : public LocalStore {
   store::EventWriter& writer_;
   Metrics& metrics_;
   boost::asio::thread_pool& workers_;
+  std::function<void(notify::Alert)> alert_sink_;
 };
 
 }  // namespace ferry::server

@@ -70,6 +70,7 @@ class GatedStore final : public Store {
   base::Result<std::optional<User>> FindUserByEmail(const std::string& e) override {
     return inner_.FindUserByEmail(e);
   }
+  base::Result<std::vector<User>> ListUsers() override { return inner_.ListUsers(); }
   base::Status AddToken(int64_t u, const std::string& t) override { return inner_.AddToken(u, t); }
   base::Result<std::optional<User>> FindUserByToken(const std::string& t) override {
     return inner_.FindUserByToken(t);

@@ -148,6 +148,8 @@ class Store {
   virtual base::Result<User> CreateUser(const std::string& email, const std::string& password_hash,
                                         bool superuser) = 0;
   virtual base::Result<std::optional<User>> FindUserByEmail(const std::string& email) = 0;
+  // Every user, by id (mail alerts go to all of them when mail.to is not set).
+  virtual base::Result<std::vector<User>> ListUsers() = 0;
   virtual base::Status AddToken(int64_t user_id, const std::string& token_sha256) = 0;
   virtual base::Result<std::optional<User>> FindUserByToken(const std::string& token_sha256) = 0;
 

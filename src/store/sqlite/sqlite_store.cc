@@ -257,6 +257,21 @@ base::Result<std::optional<User>> SqliteStore::FindUserByEmail(const std::string
   return std::optional<User>(ReadUser(*stmt));
 }
 
+base::Result<std::vector<User>> SqliteStore::ListUsers() {
+  auto conn = readers_.Acquire();
+  if (!conn.ok()) return conn.status();
+  auto stmt = (*conn)->Prepare(std::string("SELECT ") + kUserColumns + " FROM users ORDER BY id");
+  if (!stmt.ok()) return stmt.status();
+  std::vector<User> users;
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    users.push_back(ReadUser(*stmt));
+  }
+  return users;
+}
+
 base::Status SqliteStore::AddToken(int64_t user_id, const std::string& token_sha256) {
   std::lock_guard lock(write_mu_);
   auto user = writer_->Prepare("SELECT 1 FROM users WHERE id = ?1");

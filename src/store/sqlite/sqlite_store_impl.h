@@ -66,6 +66,7 @@ class SqliteStore final : public Store {
   base::Result<User> CreateUser(const std::string& email, const std::string& password_hash,
                                 bool superuser) override;
   base::Result<std::optional<User>> FindUserByEmail(const std::string& email) override;
+  base::Result<std::vector<User>> ListUsers() override;
   base::Status AddToken(int64_t user_id, const std::string& token_sha256) override;
   base::Result<std::optional<User>> FindUserByToken(const std::string& token_sha256) override;
 

@@ -127,6 +127,13 @@ TEST(SqliteStoreTest, UsersAreLowerCasedUniqueAndFoundByToken) {
   ASSERT_TRUE(wrong.ok());
   EXPECT_FALSE(wrong->has_value());
   EXPECT_EQ(store->AddToken(user->id + 9, TokenSha256("x")).code(), base::Code::kNotFound);
+
+  ASSERT_TRUE(store->CreateUser("dev@example.com", "", false).ok());
+  auto users = store->ListUsers();
+  ASSERT_TRUE(users.ok()) << users.status().ToString();
+  ASSERT_EQ(users->size(), 2u);
+  EXPECT_EQ((*users)[0].email, "admin@example.com");
+  EXPECT_EQ((*users)[1].email, "dev@example.com");
 }
 
 TEST(SqliteStoreTest, WipeEmptiesTheStoreAndIdsAreNotReused) {
