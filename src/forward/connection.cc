@@ -2,16 +2,18 @@
 
 #include <openssl/ssl.h>
 
+#include <array>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/span_body.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
@@ -31,25 +33,52 @@ base::Status FromError(const boost::system::error_code& ec, std::string_view wha
   return base::Unreachable(std::string(what) + " failed: " + ec.message());
 }
 
+// Appends "name: value\r\n". Values come from the configuration and from header values the
+// server's parser accepted; a stray CR or LF becomes a space so that no value can start a
+// header of its own.
+void AppendField(std::string& out, std::string_view name, std::string_view value) {
+  out += name;
+  out += ": ";
+  size_t start = out.size();
+  out += value;
+  for (size_t i = start; i < out.size(); ++i) {
+    if (out[i] == '\r' || out[i] == '\n') out[i] = ' ';
+  }
+  out += "\r\n";
+}
+
+// The request line and header fields of a POST of `request` on a kept-alive connection.
+// Written by hand into one buffer: Beast's generic serializer cost about a tenth of the
+// tunnel's instructions per request, for a message whose shape never changes.
+void SerializeHead(const OutgoingRequest& request, std::string& head) {
+  head.clear();
+  head += "POST ";
+  head += request.target;
+  head += " HTTP/1.1\r\n";
+  AppendField(head, "Host", request.host_header);
+  for (const auto& [name, value] : request.headers) AppendField(head, name, value);
+  AppendField(head, "Content-Length", std::to_string(request.body->size()));
+  head += "\r\n";
+}
+
 template <typename Stream>
-asio::awaitable<base::Result<UpstreamResponse>> RoundTripOn(Stream& stream,
+asio::awaitable<base::Result<UpstreamResponse>> RoundTripOn(Stream& stream, std::string& head,
+                                                            beast::flat_buffer& buffer,
                                                             const OutgoingRequest& request,
                                                             std::chrono::milliseconds timeout,
                                                             size_t max_response, bool* keep_alive,
                                                             bool* nothing_received) {
-  bhttp::request<bhttp::span_body<const char>> req{bhttp::verb::post, request.target, 11};
-  req.set(bhttp::field::host, request.host_header);
-  for (const auto& [name, value] : request.headers) req.set(name, value);
-  req.body() = {request.body->data(), request.body->size()};  // no copy of the envelope
-  req.keep_alive(true);
-  req.prepare_payload();
+  SerializeHead(request, head);
+  // The envelope itself is sent from where it lies, not copied.
+  const std::array<asio::const_buffer, 2> message{asio::buffer(head),
+                                                  asio::buffer(*request.body)};
 
   *nothing_received = true;
   beast::get_lowest_layer(stream).expires_after(timeout);
-  auto [wec, wn] = co_await bhttp::async_write(stream, req, kUse);
+  auto [wec, wn] = co_await asio::async_write(stream, message, kUse);
   if (wec) co_return FromError(wec, "sending to the upstream");
 
-  beast::flat_buffer buffer;
+  buffer.clear();
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(max_response);
   auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kUse);
@@ -80,11 +109,11 @@ asio::awaitable<base::Result<UpstreamResponse>> Connection::RoundTrip(
     const OutgoingRequest& request, std::chrono::milliseconds timeout, size_t max_response,
     bool* keep_alive, bool* nothing_received) {
   if (auto* plain = std::get_if<std::unique_ptr<Plain>>(&stream_)) {
-    co_return co_await RoundTripOn(**plain, request, timeout, max_response, keep_alive,
-                                   nothing_received);
+    co_return co_await RoundTripOn(**plain, head_, buffer_, request, timeout, max_response,
+                                   keep_alive, nothing_received);
   }
-  co_return co_await RoundTripOn(*std::get<std::unique_ptr<Tls>>(stream_), request, timeout,
-                                 max_response, keep_alive, nothing_received);
+  co_return co_await RoundTripOn(*std::get<std::unique_ptr<Tls>>(stream_), head_, buffer_,
+                                 request, timeout, max_response, keep_alive, nothing_received);
 }
 
 std::string Endpoint::Key() const {

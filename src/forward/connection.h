@@ -6,12 +6,14 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <variant>
 #include <vector>
 
@@ -39,6 +41,10 @@ class Connection {
 
  private:
   std::variant<std::unique_ptr<Plain>, std::unique_ptr<Tls>> stream_;
+  // Reused by every round trip on this connection, so a kept-alive connection allocates
+  // neither again.
+  std::string head_;
+  boost::beast::flat_buffer buffer_;
 };
 
 class ConnectionPool {

@@ -61,6 +61,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::shared_ptr<boost::asio::ssl::context> context_;  // TLS only; outlives stream_
   Stream stream_;
   boost::beast::flat_buffer buffer_;
+  std::string head_;  // the serialized head of the last response, reused
   const uint64_t id_;
   std::string peer_ip_;
   uint16_t peer_port_ = 0;
