@@ -41,8 +41,10 @@ void AppendField(std::string& out, std::string_view name, std::string_view value
   out += ": ";
   size_t start = out.size();
   out += value;
-  for (size_t i = start; i < out.size(); ++i) {
-    if (out[i] == '\r' || out[i] == '\n') out[i] = ' ';
+  if (value.find_first_of("\r\n") != std::string_view::npos) {
+    for (size_t i = start; i < out.size(); ++i) {
+      if (out[i] == '\r' || out[i] == '\n') out[i] = ' ';
+    }
   }
   out += "\r\n";
 }
@@ -116,9 +118,8 @@ asio::awaitable<base::Result<UpstreamResponse>> Connection::RoundTrip(
                                  request, timeout, max_response, keep_alive, nothing_received);
 }
 
-std::string Endpoint::Key() const {
-  return scheme + "://" + host + ":" + std::to_string(port) + "|" + ca_file;
-}
+ConnectionPool::PoolKey::PoolKey(const Endpoint& e)
+    : scheme(e.scheme), host(e.host), port(e.port), ca_file(e.ca_file) {}
 
 base::Result<std::shared_ptr<asio::ssl::context>> ConnectionPool::TlsContext(
     const std::string& ca_file) {
@@ -152,7 +153,7 @@ base::Status ConnectionPool::PrepareTls(const std::string& ca_file) {
 
 std::unique_ptr<Connection> ConnectionPool::TakeIdle(const Endpoint& endpoint) {
   std::lock_guard lock(mu_);
-  auto it = idle_.find(endpoint.Key());
+  auto it = idle_.find(endpoint);
   if (it == idle_.end()) return nullptr;
   auto now = std::chrono::steady_clock::now();
   while (!it->second.empty()) {
@@ -166,8 +167,9 @@ std::unique_ptr<Connection> ConnectionPool::TakeIdle(const Endpoint& endpoint) {
 void ConnectionPool::Return(const Endpoint& endpoint, std::unique_ptr<Connection> connection) {
   connection->idle_since = std::chrono::steady_clock::now();
   std::lock_guard lock(mu_);
-  auto& idle = idle_[endpoint.Key()];
-  if (idle.size() < limits_.max_idle_per_endpoint) idle.push_back(std::move(connection));
+  auto it = idle_.find(endpoint);
+  if (it == idle_.end()) it = idle_.emplace(PoolKey(endpoint), Idle()).first;
+  if (it->second.size() < limits_.max_idle_per_endpoint) it->second.push_back(std::move(connection));
 }
 
 asio::awaitable<base::Result<std::unique_ptr<Connection>>> ConnectionPool::Connect(

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <tuple>
 #include <string>
 #include <variant>
 #include <vector>
@@ -66,11 +67,29 @@ class ConnectionPool {
  private:
   base::Result<std::shared_ptr<boost::asio::ssl::context>> TlsContext(const std::string& ca_file);
 
+  // Idle connections are kept per (scheme, host, port, CA): looked up with the Endpoint
+  // itself, so taking and returning a connection builds no key string.
+  struct PoolKey {
+    explicit PoolKey(const Endpoint& e);
+    std::string scheme, host;
+    uint16_t port;
+    std::string ca_file;
+  };
+  struct PoolKeyLess {
+    using is_transparent = void;
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return std::tie(a.scheme, a.host, a.port, a.ca_file) <
+             std::tie(b.scheme, b.host, b.port, b.ca_file);
+    }
+  };
+  using Idle = std::vector<std::unique_ptr<Connection>>;
+
   boost::asio::io_context& ioc_;
   const PoolLimits limits_;
   std::atomic<uint64_t> opened_{0};
   std::mutex mu_;
-  std::map<std::string, std::vector<std::unique_ptr<Connection>>> idle_;   // guarded by mu_
+  std::map<PoolKey, Idle, PoolKeyLess> idle_;                              // guarded by mu_
   std::map<std::string, std::shared_ptr<boost::asio::ssl::context>> tls_;  // guarded by mu_
 };
 

@@ -23,8 +23,6 @@ struct Endpoint {
   std::string ca_file;  // https: PEM bundle to trust; empty = the system store
   std::chrono::milliseconds connect_timeout{5000};  // TCP connect + TLS handshake
   std::chrono::milliseconds timeout{30000};         // write the request, read the answer
-
-  std::string Key() const;  // identifies the connection pool
 };
 
 struct OutgoingRequest {

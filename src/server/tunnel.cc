@@ -125,8 +125,9 @@ Tunnel::Tunnel(const config::Config& config, RemapTable remap, Allowlist allow,
       local_(local),
       durable_(durable) {}
 
-forward::Endpoint Tunnel::EndpointFor(const protocol::Dsn& dsn) const {
-  auto it = overrides_.find(dsn.HostPort());
+forward::Endpoint Tunnel::EndpointFor(const protocol::Dsn& dsn,
+                                      const std::string& host_port) const {
+  auto it = overrides_.find(host_port);
   if (it == overrides_.end()) it = overrides_.find(dsn.host);
   forward::Endpoint endpoint;
   endpoint.scheme = dsn.scheme;
@@ -170,11 +171,11 @@ base::Status Tunnel::Check(const protocol::Dsn& dsn) const {
 void Tunnel::Address(Delivery& d) const {
   const protocol::Dsn& dsn = d.dsn;
   d.upstream = dsn.HostPort();
-  d.queue = dsn.scheme + "://" + dsn.HostPort();
-  d.rate_key = dsn.HostPort() + "/" + dsn.public_key;
-  d.endpoint = EndpointFor(dsn);
+  d.queue = dsn.scheme + "://" + d.upstream;
+  d.rate_key = d.upstream + "/" + dsn.public_key;
+  d.endpoint = EndpointFor(dsn, d.upstream);
   d.request.target = dsn.path + "/api/" + dsn.project_id + "/envelope/";
-  d.request.host_header = dsn.HostPort();
+  d.request.host_header = d.upstream;
   std::string auth = "Sentry sentry_version=7, sentry_key=" + dsn.public_key;
   if (!dsn.secret.empty()) auth += ", sentry_secret=" + dsn.secret;
   if (!d.sentry_client.empty()) auth += ", sentry_client=" + d.sentry_client;

@@ -96,7 +96,8 @@ class Tunnel {
   void SpoolAndAnswer(std::vector<Delivery>& deliveries, std::string_view event_id,
                       const std::vector<std::string>& categories, const http::Respond& respond);
 
-  forward::Endpoint EndpointFor(const protocol::Dsn& dsn) const;
+  // `host_port` is dsn.HostPort(), which the caller has at hand.
+  forward::Endpoint EndpointFor(const protocol::Dsn& dsn, const std::string& host_port) const;
   base::Status Check(const protocol::Dsn& dsn) const;
 
   const config::Config& config_;
