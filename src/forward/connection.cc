@@ -3,7 +3,6 @@
 #include <openssl/ssl.h>
 
 #include <array>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
@@ -72,8 +71,7 @@ asio::awaitable<base::Result<UpstreamResponse>> RoundTripOn(Stream& stream, std:
                                                             bool* nothing_received) {
   SerializeHead(request, head);
   // The envelope itself is sent from where it lies, not copied.
-  const std::array<asio::const_buffer, 2> message{asio::buffer(head),
-                                                  asio::buffer(*request.body)};
+  const std::array<asio::const_buffer, 2> message{asio::buffer(head), asio::buffer(*request.body)};
 
   *nothing_received = true;
   beast::get_lowest_layer(stream).expires_after(timeout);
@@ -114,8 +112,8 @@ asio::awaitable<base::Result<UpstreamResponse>> Connection::RoundTrip(
     co_return co_await RoundTripOn(**plain, head_, buffer_, request, timeout, max_response,
                                    keep_alive, nothing_received);
   }
-  co_return co_await RoundTripOn(*std::get<std::unique_ptr<Tls>>(stream_), head_, buffer_,
-                                 request, timeout, max_response, keep_alive, nothing_received);
+  co_return co_await RoundTripOn(*std::get<std::unique_ptr<Tls>>(stream_), head_, buffer_, request,
+                                 timeout, max_response, keep_alive, nothing_received);
 }
 
 ConnectionPool::PoolKey::PoolKey(const Endpoint& e)
@@ -169,7 +167,8 @@ void ConnectionPool::Return(const Endpoint& endpoint, std::unique_ptr<Connection
   std::lock_guard lock(mu_);
   auto it = idle_.find(endpoint);
   if (it == idle_.end()) it = idle_.emplace(PoolKey(endpoint), Idle()).first;
-  if (it->second.size() < limits_.max_idle_per_endpoint) it->second.push_back(std::move(connection));
+  if (it->second.size() < limits_.max_idle_per_endpoint)
+    it->second.push_back(std::move(connection));
 }
 
 asio::awaitable<base::Result<std::unique_ptr<Connection>>> ConnectionPool::Connect(

@@ -5,6 +5,7 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -93,7 +94,8 @@ asio::awaitable<boost::system::error_code> WriteResponse(WriteStream& stream, st
 bool IsQuietClose(const boost::system::error_code& ec) {
   return ec == beast::error::timeout || ec == asio::error::eof ||
          ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
-         ec == bhttp::error::end_of_stream || ec == asio::error::broken_pipe;
+         ec == bhttp::error::end_of_stream || ec == asio::error::broken_pipe ||
+         ec == asio::ssl::error::stream_truncated;  // a TLS client gone without close_notify
 }
 
 }  // namespace

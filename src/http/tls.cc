@@ -64,6 +64,8 @@ base::Status ServerTls::Load() {
     return base::Internal("TLS cipher list refused: " + OpenSslReason());
   }
   SSL_CTX_set_alpn_select_cb(ctx, SelectAlpn, nullptr);
+  // An encrypted key must fail with an error, not make OpenSSL prompt on the terminal.
+  SSL_CTX_set_default_passwd_cb(ctx, [](char*, int, int, void*) { return 0; });
 
   ERR_clear_error();
   if (SSL_CTX_use_certificate_chain_file(ctx, cert_file_.c_str()) != 1) {

@@ -4,6 +4,7 @@
 
 #include "base/log.h"
 #include "notify/message.h"
+#include "notify/smtp_protocol.h"
 
 namespace ferry::notify {
 
@@ -99,7 +100,9 @@ void Notifier::Run() {
     if (st.ok()) {
       batcher_.Sent(now);
       ++stats_.sent;
-    } else if (st.code() == base::Code::kNotFound) {
+    } else if (st.code() == base::Code::kNotFound || st.code() == base::Code::kInvalidArgument) {
+      // Nobody to send to, or a mail that no retry can make valid: waiting would only hold
+      // back the alerts behind it.
       batcher_.Discard();
       stats_.dropped += alerts.size();
       lock.unlock();
@@ -134,9 +137,18 @@ base::Result<std::vector<std::string>> Notifier::Recipients() {
   auto users = store_->ListUsers();
   if (!users.ok()) return users.status();
   std::vector<std::string> to;
-  for (const auto& user : *users) to.push_back(user.email);
+  for (const auto& user : *users) {
+    // One address no mail server would take must not hold back everyone else's mail.
+    if (auto st = CheckEnvelopeAddress(user.email); !st.ok()) {
+      base::Log(base::LogLevel::kWarn, "user left out of mail alerts",
+                {{"email", user.email}, {"reason", st.detail()}});
+      continue;
+    }
+    to.push_back(user.email);
+  }
   if (to.empty()) {
-    return base::NotFound("no recipients: mail.to is empty and the store has no users");
+    return base::NotFound(
+        "no recipients: mail.to is empty and the store has no user with a usable address");
   }
   return to;
 }

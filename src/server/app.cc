@@ -4,6 +4,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -83,12 +84,16 @@ void PrintBanner(const config::Config& config, const std::string& listening,
 // cap deleted. Read on every scrape: a few stat calls.
 void AddDiskMetrics(const config::Config& config, const store::RetentionSweeper* sweeper,
                     Metrics& metrics) {
+  const bool durable =
+      config.tunnel.enabled && config.tunnel.delivery == config::Delivery::kDurable;
+  // A tunnel in direct mode without a store writes nothing to disk (and may have no data_dir).
+  if (!durable && sweeper == nullptr) return;
   metrics.AddGauge("ferry_data_dir_available_bytes",
                    "Bytes still available on the file system of data_dir.",
                    [dir = config.data_dir] { return static_cast<double>(SpaceOf(dir).available); });
   metrics.AddGauge("ferry_data_dir_size_bytes", "Size of the file system of data_dir.",
                    [dir = config.data_dir] { return static_cast<double>(SpaceOf(dir).total); });
-  if (config.tunnel.enabled && config.tunnel.delivery == config::Delivery::kDurable) {
+  if (durable) {
     metrics.AddGauge("ferry_spool_disk_bytes", "Bytes the spool database takes on disk.",
                      [path = config.data_dir + "/spool.db"] {
                        return static_cast<double>(SqliteFileBytes(path));
@@ -117,6 +122,9 @@ void AddDiskMetrics(const config::Config& config, const store::RetentionSweeper*
 }  // namespace
 
 base::Status Serve(const config::Config& config) {
+  // A reload (SIGHUP) that arrives while the store and spool open must not end the process;
+  // the handler that reloads the certificate is installed once the server runs.
+  std::signal(SIGHUP, SIG_IGN);
   int threads = config.server.threads > 0 ? config.server.threads
                                           : static_cast<int>(std::thread::hardware_concurrency());
   if (threads <= 0) threads = 1;

@@ -73,9 +73,10 @@ base::Result<int64_t> RetentionSweeper::EnforceCap() {
     while (true) {
       auto deleted = store_.TrimProjectEvents(project.id, keep, options_.batch_size);
       if (!deleted.ok()) {
+        // The next project may still be trimmed; this one is tried again next round.
         base::Log(base::LogLevel::kError, "event_cap_failed",
                   {{"project", project.slug}, {"error", deleted.status().ToString()}});
-        return deleted.status();
+        break;
       }
       trimmed += *deleted;
       {

@@ -180,9 +180,10 @@ class Store {
   // callers loop until it returns 0, so no single transaction holds the lock for long.
   virtual base::Result<int64_t> DeleteEventsBefore(int64_t cutoff_ms, int batch) = 0;
   // The per-project cap: while project `project_id` holds more than `keep` events, deletes
-  // (with their attachments) at most `batch` of its oldest events, never the newest event of
-  // an issue, so that a crash loop cannot fill the disk and every issue keeps an event to show
-  // (issue counts are unchanged). Returns the number deleted; callers loop until 0.
+  // (with their attachments) at most `batch` of its oldest events that are not the newest of
+  // their issue, so that a crash loop cannot fill the disk and every issue keeps an event to
+  // show (issue counts are unchanged). When only issues' newest events are left, the oldest
+  // issues go with them. Returns the number deleted; callers loop until 0.
   virtual base::Result<int64_t> TrimProjectEvents(int64_t project_id, int64_t keep, int batch) = 0;
 
   // True when the store holds no project, user or event (restore refuses others unless forced).

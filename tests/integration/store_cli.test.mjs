@@ -119,6 +119,10 @@ describe('with the server running', () => {
     assert.ok(!u.stdout.includes('a long enough password'), 'the password is not echoed');
     const dup = await ferryCli(['createuser', '--email', 'dev@example.com', '--password-stdin'], cfg, { input: 'x\n' });
     assertRefused(dup, 'duplicate createuser');
+    for (const bad of ['ops team@example.com', 'no-at-sign', '@example.com', 'a@b@c']) {
+      const r = await ferryCli(['createuser', '--email', bad, '--password-stdin'], cfg, { input: 'x\n' });
+      assertRefused(r, `createuser --email ${bad}`, /not a mail address/);
+    }
     const t = await ferryCli(['token', 'create', '--email', 'dev@example.com'], cfg);
     assertOk(t, 'token create');
     const token = t.stdout.trim();

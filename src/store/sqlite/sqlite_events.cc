@@ -442,25 +442,8 @@ base::Result<std::vector<ItemCount>> SqliteStore::ListItemCounts(int64_t project
   }
 }
 
-base::Result<int64_t> SqliteStore::DeleteEventsBefore(int64_t cutoff_ms, int batch) {
-  std::lock_guard lock(write_mu_);
-  auto tx = Transaction::Begin(*writer_, Transaction::Mode::kWrite);
-  if (!tx.ok()) return tx.status();
-  std::vector<int64_t> rows;
-  std::set<int64_t> issues;
-  {
-    auto old = writer_->Prepare(
-        "SELECT id, issue_id FROM events WHERE received_ms < ?1 ORDER BY received_ms LIMIT ?2");
-    if (!old.ok()) return old.status();
-    old->BindAll(cutoff_ms, std::max(1, batch));
-    while (true) {
-      auto row = old->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
-      rows.push_back(old->Int(0));
-      issues.insert(old->Int(1));
-    }
-  }
+base::Status SqliteStore::DeleteEventRowsLocked(const std::vector<int64_t>& rows,
+                                                const std::set<int64_t>& issues) {
   for (int64_t row : rows) {
     for (const char* sql :
          {"DELETE FROM attachments WHERE event_row = ?1", "DELETE FROM events WHERE id = ?1"}) {
@@ -485,17 +468,46 @@ base::Result<int64_t> SqliteStore::DeleteEventsBefore(int64_t cutoff_ms, int bat
       FERRY_RETURN_IF_ERROR(stmt->Run());
     }
   }
+  return base::Status::Ok();
+}
+
+base::Status SqliteStore::SelectEventRowsLocked(const char* sql, int64_t a, int64_t b,
+                                                std::vector<int64_t>& rows,
+                                                std::set<int64_t>& issues) {
+  auto stmt = writer_->Prepare(sql);
+  if (!stmt.ok()) return stmt.status();
+  stmt->BindAll(a, b);
+  while (true) {
+    auto row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    rows.push_back(stmt->Int(0));
+    issues.insert(stmt->Int(1));
+  }
+  return base::Status::Ok();
+}
+
+base::Result<int64_t> SqliteStore::DeleteEventsBefore(int64_t cutoff_ms, int batch) {
+  std::lock_guard lock(write_mu_);
+  auto tx = Transaction::Begin(*writer_, Transaction::Mode::kWrite);
+  if (!tx.ok()) return tx.status();
+  std::vector<int64_t> rows;
+  std::set<int64_t> issues;
+  FERRY_RETURN_IF_ERROR(SelectEventRowsLocked(
+      "SELECT id, issue_id FROM events WHERE received_ms < ?1 ORDER BY received_ms LIMIT ?2",
+      cutoff_ms, std::max(1, batch), rows, issues));
+  FERRY_RETURN_IF_ERROR(DeleteEventRowsLocked(rows, issues));
   FERRY_RETURN_IF_ERROR((*tx)->Commit());
   return static_cast<int64_t>(rows.size());
 }
 
 base::Result<int64_t> SqliteStore::TrimProjectEvents(int64_t project_id, int64_t keep, int batch) {
-  std::lock_guard lock(write_mu_);
-  auto tx = Transaction::Begin(*writer_, Transaction::Mode::kWrite);
-  if (!tx.ok()) return tx.status();
+  // Counted on a reader (a covering index scan), so the writer is not held while counting.
   int64_t stored = 0;
   {
-    auto count = writer_->Prepare("SELECT count(*) FROM events WHERE project_id = ?1");
+    auto reader = readers_.Acquire();
+    if (!reader.ok()) return reader.status();
+    auto count = (*reader)->Prepare("SELECT count(*) FROM events WHERE project_id = ?1");
     if (!count.ok()) return count.status();
     count->BindAll(project_id);
     auto row = count->Step();
@@ -503,31 +515,29 @@ base::Result<int64_t> SqliteStore::TrimProjectEvents(int64_t project_id, int64_t
     stored = count->Int(0);
   }
   if (stored <= keep) return int64_t{0};
+  const int64_t limit = std::min<int64_t>(stored - keep, std::max(1, batch));
+
+  std::lock_guard lock(write_mu_);
+  auto tx = Transaction::Begin(*writer_, Transaction::Mode::kWrite);
+  if (!tx.ok()) return tx.status();
   std::vector<int64_t> rows;
-  {
-    // Oldest first (ids grow with arrival); an event with a newer one in its issue may go.
-    auto old = writer_->Prepare(
-        "SELECT e.id FROM events e WHERE e.project_id = ?1 AND EXISTS "
-        "(SELECT 1 FROM events n WHERE n.issue_id = e.issue_id AND n.id > e.id) "
-        "ORDER BY e.id LIMIT ?2");
-    if (!old.ok()) return old.status();
-    old->BindAll(project_id, std::min<int64_t>(stored - keep, std::max(1, batch)));
-    while (true) {
-      auto row = old->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
-      rows.push_back(old->Int(0));
-    }
+  std::set<int64_t> issues;
+  // Oldest first: ids grow with arrival, and walking the table in id order (NOT INDEXED)
+  // stops after `limit` rows instead of sorting the whole project. An event with a newer one
+  // in its issue may go, so every issue keeps its newest event.
+  FERRY_RETURN_IF_ERROR(SelectEventRowsLocked(
+      "SELECT e.id, e.issue_id FROM events e NOT INDEXED WHERE e.project_id = ?1 AND EXISTS "
+      "(SELECT 1 FROM events n WHERE n.issue_id = e.issue_id AND n.id > e.id) "
+      "ORDER BY e.id LIMIT ?2",
+      project_id, limit, rows, issues));
+  if (rows.empty()) {
+    // Every stored event is the only one of its issue (events that do not group, say): then
+    // the oldest issues go with their events, or the cap would not hold.
+    FERRY_RETURN_IF_ERROR(SelectEventRowsLocked(
+        "SELECT id, issue_id FROM events NOT INDEXED WHERE project_id = ?1 ORDER BY id LIMIT ?2",
+        project_id, limit, rows, issues));
   }
-  for (int64_t row : rows) {
-    for (const char* sql :
-         {"DELETE FROM attachments WHERE event_row = ?1", "DELETE FROM events WHERE id = ?1"}) {
-      auto stmt = writer_->Prepare(sql);
-      if (!stmt.ok()) return stmt.status();
-      stmt->BindAll(row);
-      FERRY_RETURN_IF_ERROR(stmt->Run());
-    }
-  }
+  FERRY_RETURN_IF_ERROR(DeleteEventRowsLocked(rows, issues));
   FERRY_RETURN_IF_ERROR((*tx)->Commit());
   return static_cast<int64_t>(rows.size());
 }

@@ -331,14 +331,19 @@ TEST_F(SqliteEventsTest, TrimProjectEventsKeepsTheNewestAndEveryIssuesLatest) {
   EXPECT_EQ(Find(loop).count, 22);  // the cap does not lower the count
   EXPECT_EQ(*store_->TrimProjectEvents(other->id, 10, 5), 0);
 
-  // Only issue-latest events left beyond the cap: nothing more can go.
+  // A cap below the number of issues: first every issue is cut to its newest event, then
+  // the oldest issues go with their only event.
   auto tight = store_->TrimProjectEvents(project_, 1, 5);
   ASSERT_TRUE(tight.ok());
   EXPECT_EQ(*tight, 5);
   EXPECT_EQ(*store_->TrimProjectEvents(project_, 1, 50), 2);
-  EXPECT_EQ(*store_->TrimProjectEvents(project_, 1, 50), 0);
-  EXPECT_EQ(store_->ListIssueEvents(loop, 100, 0)->size(), 1u);
   EXPECT_EQ(store_->ListIssueEvents(quiet_a, 100, 0)->size(), 1u);
+  EXPECT_EQ(*store_->TrimProjectEvents(project_, 1, 50), 2);
+  EXPECT_EQ(*store_->TrimProjectEvents(project_, 1, 50), 0);
+  EXPECT_FALSE(store_->FindIssue(quiet_a)->has_value());
+  EXPECT_FALSE(store_->FindIssue(quiet_b)->has_value());
+  EXPECT_EQ(store_->ListIssueEvents(loop, 100, 0)->size(), 1u);
+  EXPECT_EQ(store_->ListIssueEvents(loop, 100, 0)->front().record.event_id, EventId(201));
 }
 
 TEST_F(SqliteEventsTest, DeleteEventsBeforeWorksInBatchesAndDropsEmptyIssues) {

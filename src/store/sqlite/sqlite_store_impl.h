@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -106,6 +107,14 @@ class SqliteStore final : public Store {
   base::Result<SaveResult> SaveOne(const EventRecord& record);
   // Deletes every row; the caller holds write_mu_ and an open write transaction.
   base::Status DeleteAllLocked();
+  // Runs `sql` (bound to a, b; it yields event id and issue id) and collects its rows. The
+  // caller holds write_mu_ and an open write transaction.
+  base::Status SelectEventRowsLocked(const char* sql, int64_t a, int64_t b,
+                                     std::vector<int64_t>& rows, std::set<int64_t>& issues);
+  // Deletes the events `rows` with their attachments, then those of `issues` left without
+  // events. Same locking as above.
+  base::Status DeleteEventRowsLocked(const std::vector<int64_t>& rows,
+                                     const std::set<int64_t>& issues);
 
   std::mutex write_mu_;                 // serializes every write on writer_
   std::unique_ptr<Connection> writer_;  // GUARDED_BY(write_mu_)
