@@ -179,10 +179,25 @@ std::string Header(std::string_view name, std::string_view value) {
 std::string FromHeader(std::string_view from) {
   std::string one = OneLine(from);
   size_t open = one.rfind('<');
-  if (open == std::string::npos || IsAscii(one)) return "From: " + one + "\r\n";
-  // A non-ASCII display name is encoded; the address itself stays as it is.
+  if (open == std::string::npos) return "From: " + one + "\r\n";
   std::string name(base::Trim(std::string_view(one).substr(0, open)));
-  return "From: " + EncodeHeaderText(name) + " " + one.substr(open) + "\r\n";
+  if (name.empty()) return "From: " + one.substr(open) + "\r\n";
+  // A non-ASCII display name is encoded. An ASCII one is quoted when it holds characters
+  // that mean something in an address list ("Ferry, prod" would read as two addresses).
+  if (!IsAscii(name)) return "From: " + EncodeHeaderText(name) + " " + one.substr(open) + "\r\n";
+  if (name.size() >= 2 && name.front() == '"' && name.back() == '"') {
+    return "From: " + name + " " + one.substr(open) + "\r\n";
+  }
+  if (name.find_first_of("()<>[]:;@\\,.\"") == std::string::npos) {
+    return "From: " + name + " " + one.substr(open) + "\r\n";
+  }
+  std::string quoted = "\"";
+  for (char c : name) {
+    if (c == '"' || c == '\\') quoted += '\\';
+    quoted += c;
+  }
+  quoted += '"';
+  return "From: " + quoted + " " + one.substr(open) + "\r\n";
 }
 
 std::string ToHeader(const std::vector<std::string>& to) {

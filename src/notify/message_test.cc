@@ -124,6 +124,20 @@ TEST(MessageTest, EventTextIsEscapedInHtmlAndKeptOffHeaderLines) {
   EXPECT_THAT(parsed.headers, HasSubstr("\"more\"  Bcc:")) << "kept inside the subject";
 }
 
+TEST(MessageTest, DisplayNamesWithSpecialCharactersAreQuoted) {
+  auto content = ComposeAlerts({MakeAlert(1)}, "http://h");
+  MessageHeaders headers = Headers();
+  headers.from = "Ferry, prod <ferry@example.com>";
+  EXPECT_THAT(Parse(BuildMessage(headers, content)).headers,
+              StartsWith("From: \"Ferry, prod\" <ferry@example.com>\r\n"));
+  headers.from = "Ops \"on call\" team. <ferry@example.com>";
+  EXPECT_THAT(Parse(BuildMessage(headers, content)).headers,
+              StartsWith("From: \"Ops \\\"on call\\\" team.\" <ferry@example.com>\r\n"));
+  headers.from = "ferry@example.com";
+  EXPECT_THAT(Parse(BuildMessage(headers, content)).headers,
+              StartsWith("From: ferry@example.com\r\n"));
+}
+
 TEST(MessageTest, MultipartAlternativeWithTextThenHtml) {
   auto content = ComposeAlerts({MakeAlert(42)}, "http://h");
   std::string message = BuildMessage(Headers(), content);
