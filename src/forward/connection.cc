@@ -78,17 +78,29 @@ asio::awaitable<base::Result<UpstreamResponse>> RoundTripOn(Stream& stream, std:
   auto [wec, wn] = co_await asio::async_write(stream, message, kUse);
   if (wec) co_return FromError(wec, "sending to the upstream");
 
+  // The answer is small: read what arrives and feed it to the parser, without Beast's composed
+  // read operations.
   buffer.clear();
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(max_response);
-  auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kUse);
-  if (hec) {
-    *nothing_received = buffer.size() == 0 && hn == 0;
-    co_return FromError(hec, "reading the upstream's answer");
+  parser.eager(true);
+  while (!parser.is_done()) {
+    auto [rec, n] = co_await stream.async_read_some(buffer.prepare(8 * 1024), kUse);
+    if (rec) {
+      // An answer without a length ends when the upstream closes.
+      boost::system::error_code eof;
+      if (rec == asio::error::eof && parser.is_header_done()) parser.put_eof(eof);
+      if (rec == asio::error::eof && parser.is_header_done() && !eof) break;
+      co_return FromError(rec, "reading the upstream's answer");
+    }
+    *nothing_received = false;
+    buffer.commit(n);
+    boost::system::error_code pec;
+    buffer.consume(parser.put(buffer.data(), pec));
+    if (pec && pec != bhttp::error::need_more) {
+      co_return base::Unreachable("malformed answer from the upstream: " + pec.message());
+    }
   }
-  *nothing_received = false;
-  auto [rec, rn] = co_await bhttp::async_read(stream, buffer, parser, kUse);
-  if (rec) co_return FromError(rec, "reading the upstream's answer");
   beast::get_lowest_layer(stream).expires_never();
 
   auto& res = parser.get();

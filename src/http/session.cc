@@ -205,7 +205,20 @@ asio::awaitable<void> Session<Stream>::Run() {
     parser.body_limit(limits.max_body_bytes);
     tcp().expires_after(limits.request_timeout);
 
-    auto [ec, header_bytes] = co_await bhttp::async_read_header(stream_, buffer_, parser, kUse);
+    // Fast path: a request that arrived whole (a small envelope usually does) is parsed from
+    // the buffer as it is, without Beast's composed read operations; only what is missing is
+    // read below.
+    uint64_t wire_bytes = 0;
+    boost::system::error_code ec;
+    parser.eager(true);
+    wire_bytes += parser.put(buffer_.data(), ec);
+    buffer_.consume(wire_bytes);
+    if (ec == bhttp::error::need_more) ec = {};
+    if (!ec && !parser.is_header_done()) {
+      auto [hec, header_bytes] = co_await bhttp::async_read_header(stream_, buffer_, parser, kUse);
+      ec = hec;
+      wire_bytes += header_bytes;
+    }
     if (ec) {
       if (ec == bhttp::error::header_limit) {
         co_await RejectAndClose(ReadFailure::kHeaderTooLarge);
@@ -221,14 +234,13 @@ asio::awaitable<void> Session<Stream>::Run() {
       co_await RejectAndClose(ReadFailure::kBodyTooLarge);
       break;
     }
-    if (base::EqualsIgnoreCase(parser.get()[bhttp::field::expect], "100-continue")) {
-      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      auto [wec, wn] = co_await asio::async_write(
-          stream_, asio::buffer(kContinue.data(), kContinue.size()), kUse);
-      if (wec) break;
-    }
-    size_t body_bytes = 0;
     if (!parser.is_done()) {
+      if (base::EqualsIgnoreCase(parser.get()[bhttp::field::expect], "100-continue")) {
+        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+        auto [wec, wn] = co_await asio::async_write(
+            stream_, asio::buffer(kContinue.data(), kContinue.size()), kUse);
+        if (wec) break;
+      }
       auto [bec, n] = co_await bhttp::async_read(stream_, buffer_, parser, kUse);
       if (bec) {
         if (bec == bhttp::error::body_limit) {
@@ -238,7 +250,7 @@ asio::awaitable<void> Session<Stream>::Run() {
         }
         break;
       }
-      body_bytes = n;
+      wire_bytes += n;
     }
     tcp().expires_never();
 
@@ -246,7 +258,7 @@ asio::awaitable<void> Session<Stream>::Run() {
     in.request = parser.release();
     in.peer_ip = peer_ip_;
     in.peer_port = peer_port_;
-    in.wire_bytes = header_bytes + body_bytes;
+    in.wire_bytes = wire_bytes;
     in.received = received;
     bool keep_alive = in.request.keep_alive();
     Response response = co_await AsyncHandle(*server_.handler_, std::move(in), asio::use_awaitable);
