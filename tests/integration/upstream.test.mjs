@@ -250,3 +250,87 @@ describe('client IP and trusted proxies', () => {
     assert.equal(await forwardedFor(trusting, {}), '127.0.0.1');
   });
 });
+
+// Answers as an HTTP server may frame them: split across TCP segments, chunked, or ended by
+// closing the connection. The client must get each one whole.
+describe('upstream answers in pieces', () => {
+  let raw;
+  let ferry;
+  let shape;
+  const sockets = new Set();
+  const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+  before(async () => {
+    raw = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      let seen = Buffer.alloc(0);
+      socket.on('data', async (chunk) => {
+        seen = Buffer.concat([seen, chunk]);
+        const end = seen.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const length = Number(/content-length: (\d+)/i.exec(seen.subarray(0, end).toString())?.[1] ?? 0);
+        if (seen.length < end + 4 + length) return;
+        seen = seen.subarray(end + 4 + length);
+        for (const piece of shape) {
+          if (typeof piece === 'number') await pause(piece);
+          else if (piece === 'close') socket.end();
+          else socket.write(piece);
+        }
+      });
+    });
+    await new Promise((r) => raw.listen(0, '127.0.0.1', r));
+    ferry = await startFerry(tunnelConfig({ url: `http://127.0.0.1:${raw.address().port}` }));
+  });
+  after(async () => {
+    await ferry?.stop();
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => raw.close(r));
+  });
+
+  const shapes = {
+    'the header split across two segments': [
+      'HTTP/1.1 200 OK\r\nContent-Ty', 50, 'pe: application/json\r\nContent-Length: 11\r\n\r\n{"id":"a1"}'],
+    'a chunked body in three writes': [
+      'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n',
+      '5\r\n{"id"\r\n', 30, '6\r\n:"a1"}\r\n', 30, '0\r\n\r\n'],
+    'a body ended by closing the connection': [
+      'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n', '{"id":', 30,
+      '"a1"}', 'close'],
+  };
+  for (const [name, pieces] of Object.entries(shapes)) {
+    test(name, { timeout: 15000 }, async () => {
+      shape = pieces;
+      for (let i = 0; i < 2; i++) {
+        const { body } = simpleEnvelope(OLD_DSN);
+        const res = await request(`${ferry.url}/tunnel`, { headers: envHeaders, body });
+        assert.equal(res.status, 200, res.text);
+        assert.deepEqual(res.json, { id: 'a1' });
+      }
+    });
+  }
+
+  test('a request whose header arrives in two segments is answered', { timeout: 15000 }, async () => {
+    shape = shapes['the header split across two segments'];
+    const { body } = simpleEnvelope(OLD_DSN);
+    const head = `POST /tunnel HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-sentry-envelope\r\n` +
+      `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n`;
+    const answer = await new Promise((resolve, reject) => {
+      const s = net.connect(ferry.port, '127.0.0.1');
+      const chunks = [];
+      s.on('data', (c) => chunks.push(c));
+      s.on('end', () => resolve(Buffer.concat(chunks).toString('latin1')));
+      s.on('error', reject);
+      s.on('connect', async () => {
+        s.write(head.slice(0, 30));
+        await pause(100);
+        s.write(head.slice(30));
+        await pause(100);
+        s.write(body.subarray(0, 10));
+        await pause(100);
+        s.write(body.subarray(10));
+      });
+    });
+    assert.match(answer, /^HTTP\/1\.1 200 /);
+    assert.ok(answer.endsWith('{"id":"a1"}'), answer);
+  });
+});
