@@ -15,6 +15,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <cstring>
 
 namespace ferry::forward {
 
@@ -40,7 +41,8 @@ void AppendField(std::string& out, std::string_view name, std::string_view value
   out += ": ";
   size_t start = out.size();
   out += value;
-  if (value.find_first_of("\r\n") != std::string_view::npos) {
+  if (std::memchr(value.data(), '\r', value.size()) != nullptr ||
+      std::memchr(value.data(), '\n', value.size()) != nullptr) {
     for (size_t i = start; i < out.size(); ++i) {
       if (out[i] == '\r' || out[i] == '\n') out[i] = ' ';
     }
@@ -58,7 +60,7 @@ void SerializeHead(const OutgoingRequest& request, std::string& head) {
   head += " HTTP/1.1\r\n";
   AppendField(head, "Host", request.host_header);
   for (const auto& [name, value] : request.headers) AppendField(head, name, value);
-  AppendField(head, "Content-Length", std::to_string(request.body->size()));
+  AppendField(head, "Content-Length", std::to_string(request.body_size()));
   head += "\r\n";
 }
 
@@ -71,7 +73,9 @@ asio::awaitable<base::Result<UpstreamResponse>> RoundTripOn(Stream& stream, std:
                                                             bool* nothing_received) {
   SerializeHead(request, head);
   // The envelope itself is sent from where it lies, not copied.
-  const std::array<asio::const_buffer, 2> message{asio::buffer(head), asio::buffer(*request.body)};
+  const std::string_view rest = request.body_rest();
+  const std::array<asio::const_buffer, 3> message{asio::buffer(head), asio::buffer(request.prefix),
+                                                  asio::buffer(rest.data(), rest.size())};
 
   *nothing_received = true;
   beast::get_lowest_layer(stream).expires_after(timeout);

@@ -3,11 +3,13 @@
 // substitute their own.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -29,7 +31,25 @@ struct OutgoingRequest {
   std::string target;       // path and query, e.g. "/api/2/envelope/"
   std::string host_header;  // the Host header
   std::vector<std::pair<std::string, std::string>> headers;
-  std::shared_ptr<const std::string> body;  // shared between fan-out copies
+  // The body sent is `prefix` followed by `body` from `body_offset` on: a rewritten envelope
+  // header line goes in front of the original bytes, which are shared between fan-out copies
+  // and never copied.
+  std::string prefix;
+  std::shared_ptr<const std::string> body;
+  size_t body_offset = 0;
+
+  size_t body_size() const { return prefix.size() + body->size() - body_offset; }
+  std::string_view body_rest() const {
+    return std::string_view(*body).substr(std::min(body_offset, body->size()));
+  }
+  // The whole body in one string, for what must keep it (the spool, the local store).
+  std::shared_ptr<const std::string> WholeBody() const {
+    if (prefix.empty() && body_offset == 0) return body;
+    std::string whole;
+    whole.reserve(body_size());
+    whole.append(prefix).append(body_rest());
+    return std::make_shared<const std::string>(std::move(whole));
+  }
 };
 
 struct UpstreamResponse {

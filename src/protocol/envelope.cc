@@ -79,6 +79,14 @@ base::Result<EnvelopeHeader> ParseEnvelopeHeader(std::string_view envelope) {
 
 std::string RewriteEnvelopeHeader(std::string_view envelope, const EnvelopeHeader& header,
                                   const HeaderRewrite& rewrite) {
+  std::string out = RewriteHeaderLine(header, rewrite, envelope.size() - header.line.size());
+  // Everything after the header line, its line break included, is copied byte for byte.
+  out.append(envelope.substr(std::min(header.line.size(), envelope.size())));
+  return out;
+}
+
+std::string RewriteHeaderLine(const EnvelopeHeader& header, const HeaderRewrite& rewrite,
+                              size_t reserve_extra) {
   std::string_view line = header.line;
   std::vector<Splice> splices;
   bool has_dsn = false;
@@ -113,7 +121,7 @@ std::string RewriteEnvelopeHeader(std::string_view envelope, const EnvelopeHeade
   std::string out;
   size_t extra = 0;
   for (const Splice& s : splices) extra += s.text.size();
-  out.reserve(envelope.size() + extra);
+  out.reserve(line.size() + extra + reserve_extra);
   size_t pos = 0;
   for (const Splice& s : splices) {
     out.append(line.substr(pos, s.begin - pos));
@@ -121,8 +129,6 @@ std::string RewriteEnvelopeHeader(std::string_view envelope, const EnvelopeHeade
     pos = s.end;
   }
   out.append(line.substr(pos));
-  // Everything after the header line, its line break included, is copied byte for byte.
-  out.append(envelope.substr(std::min(line.size(), envelope.size())));
   return out;
 }
 

@@ -37,6 +37,11 @@ struct HeaderRewrite {
 // untouched. REQUIRES: `header` was parsed from `envelope`.
 std::string RewriteEnvelopeHeader(std::string_view envelope, const EnvelopeHeader& header,
                                   const HeaderRewrite& rewrite);
+// Only the rewritten header line, without its line break: the envelope is this line followed
+// by the original bytes from header.line.size() on (what the tunnel sends, without copying
+// the rest). `reserve_extra` bytes more are reserved in the result.
+std::string RewriteHeaderLine(const EnvelopeHeader& header, const HeaderRewrite& rewrite,
+                              size_t reserve_extra = 0);
 
 struct EnvelopeItem {
   std::string_view header;        // item header line

@@ -242,11 +242,10 @@ base::Result<std::vector<Delivery>> Tunnel::Prepare(http::IncomingRequest& in) c
       protocol::HeaderRewrite rewrite;
       rewrite.dsn = d.dsn_text;
       rewrite.trace_public_key = d.dsn.public_key;
-      d.request.body = std::make_shared<const std::string>(
-          protocol::RewriteEnvelopeHeader(*body, *header, rewrite));
-    } else {
-      d.request.body = body;
+      d.request.prefix = protocol::RewriteHeaderLine(*header, rewrite);
+      d.request.body_offset = header->line.size();
     }
+    d.request.body = body;
     deliveries.push_back(std::move(d));
   }
   return deliveries;
@@ -289,7 +288,7 @@ void Tunnel::SendDirect(std::vector<Delivery>& deliveries, const http::Respond& 
     std::optional<http::Respond> reply;
     if (i == 0) reply = respond;
     if (d.local) {
-      local_->Deliver(d.dsn, d.request.body, d.client_ip,
+      local_->Deliver(d.dsn, d.request.WholeBody(), d.client_ip,
                       http::Respond([this, reply](http::Response res) {
                         metrics_.CountForward("local", res.result_int());
                         if (reply) (*reply)(std::move(res));
@@ -374,7 +373,8 @@ void Tunnel::SpoolAndAnswer(std::vector<Delivery>& deliveries, std::string_view 
     } else if (i > 0 && durable_.limits->Check(d.rate_key, categories)) {
       metrics_.CountDropped(d.upstream, "rate_limited", 1);  // that upstream would drop it
     } else {
-      records.push_back({d.queue, EncodeMeta(d), *d.request.body});
+      records.push_back({d.queue, EncodeMeta(d), std::string(d.request.prefix)});
+      records.back().body.append(d.request.body_rest());
     }
   }
   const bool first_spooled = !first.local;
@@ -392,7 +392,7 @@ void Tunnel::SpoolAndAnswer(std::vector<Delivery>& deliveries, std::string_view 
   }
   for (size_t i : locals) {
     auto& d = deliveries[i];
-    local_->Deliver(d.dsn, d.request.body, d.client_ip,
+    local_->Deliver(d.dsn, d.request.WholeBody(), d.client_ip,
                     http::Respond([this, answer, is_first = i == 0](http::Response r) {
                       metrics_.CountForward("local", r.result_int());
                       answer->Part(is_first, std::move(r), false);

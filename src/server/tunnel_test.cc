@@ -74,7 +74,9 @@ TEST_F(TunnelTest, RemapsHeaderAndKeepsPayloadBytes) {
   ASSERT_TRUE(deliveries.ok()) << deliveries.status().ToString();
   ASSERT_EQ(deliveries->size(), 1u);
   const auto& d = (*deliveries)[0];
-  const std::string& sent = *d.request.body;
+  const std::string sent = *d.request.WholeBody();
+  // The payload is not copied: the original body is shared, after the rewritten header line.
+  EXPECT_EQ(d.request.body_rest(), "\n" + payload);
   auto header = protocol::ParseEnvelopeHeader(sent);
   ASSERT_TRUE(header.ok());
   EXPECT_EQ(header->Find("dsn")->string_value, kNew);
@@ -111,7 +113,8 @@ TEST_F(TunnelTest, ListRemapFansOutWithOwnHeaders) {
   EXPECT_EQ((*deliveries)[1].endpoint.host, "other.example");
   EXPECT_EQ((*deliveries)[1].endpoint.port, 8443);
   EXPECT_EQ((*deliveries)[1].request.host_header, "other.example:8443");
-  auto second = protocol::ParseEnvelopeHeader(*(*deliveries)[1].request.body);
+  const std::string second_body = *(*deliveries)[1].request.WholeBody();
+  auto second = protocol::ParseEnvelopeHeader(second_body);
   EXPECT_EQ(second->Find("dsn")->string_value, "http://cccc@other.example:8443/11");
 }
 
@@ -120,7 +123,8 @@ TEST_F(TunnelTest, UnmappedAllowedDsnPassesUnchanged) {
   auto in = Post(body);
   auto deliveries = tunnel_->Prepare(in);
   ASSERT_TRUE(deliveries.ok());
-  EXPECT_EQ(*(*deliveries)[0].request.body, body);
+  EXPECT_EQ(*(*deliveries)[0].request.WholeBody(), body);
+  EXPECT_TRUE((*deliveries)[0].request.prefix.empty());
 }
 
 TEST_F(TunnelTest, RefusesWhatIsNotAllowed) {
