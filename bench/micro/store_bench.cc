@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -51,7 +52,11 @@ void BM_SaveEvents(benchmark::State& state) {
   const auto dir =
       std::filesystem::temp_directory_path() / ("ferry-store-bench-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
-  auto opened = store::sqlite::OpenSqliteStore((dir / "ferry.db").string());
+  // WAL_PAGES and PAGE_SIZE override the store's defaults, to compare settings.
+  store::sqlite::SqliteOptions options;
+  if (const char* v = std::getenv("WAL_PAGES")) options.wal_autocheckpoint_pages = std::atoi(v);
+  if (const char* v = std::getenv("PAGE_SIZE")) options.page_size = std::atoi(v);
+  auto opened = store::sqlite::OpenSqliteStore((dir / "ferry.db").string(), options);
   if (!opened.ok()) {
     state.SkipWithError(opened.status().ToString().c_str());
     return;
