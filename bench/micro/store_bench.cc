@@ -52,10 +52,9 @@ void BM_SaveEvents(benchmark::State& state) {
   const auto dir =
       std::filesystem::temp_directory_path() / ("ferry-store-bench-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
-  // WAL_PAGES and PAGE_SIZE override the store's defaults, to compare settings.
+  // WAL_PAGES overrides the store's checkpoint interval, to compare settings.
   store::sqlite::SqliteOptions options;
   if (const char* v = std::getenv("WAL_PAGES")) options.wal_autocheckpoint_pages = std::atoi(v);
-  if (const char* v = std::getenv("PAGE_SIZE")) options.page_size = std::atoi(v);
   auto opened = store::sqlite::OpenSqliteStore((dir / "ferry.db").string(), options);
   if (!opened.ok()) {
     state.SkipWithError(opened.status().ToString().c_str());

@@ -64,9 +64,6 @@ base::Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
   }
   auto writer = Connection::Open(path, options, /*read_only=*/false);
   if (!writer.ok()) return writer.status();
-  // page_size only takes effect before the first table exists, and not once the file is in WAL
-  // mode; on an existing database it is a no-op.
-  FERRY_RETURN_IF_ERROR((*writer)->Exec("PRAGMA page_size=" + std::to_string(options.page_size)));
   // journal_mode is a property of the file: set once here, every later connection sees it.
   FERRY_RETURN_IF_ERROR((*writer)->Exec("PRAGMA journal_mode=WAL"));
   // Only the writer commits, so only its connection checkpoints; the WAL file is truncated

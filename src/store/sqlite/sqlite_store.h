@@ -30,12 +30,9 @@ struct SqliteOptions {
   // WAL pages after which a commit copies the WAL back into the main file (a checkpoint, with
   // its own fsyncs, on the writer's time). Hot index pages are rewritten in the WAL by every
   // batch; a checkpoint copies each page once however often it was rewritten, so rarer
-  // checkpoints cost less in all. SQLite's default of 1000 (4 MB) made checkpoints half of
-  // the writer's time under load. 5000 pages of 8 KiB: a WAL of about 40 MB between checkpoints.
-  int wal_autocheckpoint_pages = 5000;
-  // The page size of a database created by this open (an existing file keeps its own). 8 KiB
-  // holds a typical normalized event in one page instead of a page and an overflow page.
-  int page_size = 8192;
+  // checkpoints cost less in all. SQLite's default of 1000 (4 MB) made checkpoints about half
+  // of the writer's time under load; 10000 pages of 4 KiB allow a WAL of about 40 MB.
+  int wal_autocheckpoint_pages = 10000;
 };
 
 // Opens the store at `path`, creating the file and its parent directories when missing, and
