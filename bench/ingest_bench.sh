@@ -2,12 +2,13 @@
 # Ingest into the built-in store: events per second FULLY stored (grouped, committed and
 # queryable), counted through the API after the run, not as accepted.
 #   bench/ingest_bench.sh [seconds] [connections]
+# FERRY names the binary (default build/ferry), to compare two builds back to back.
 # Prints one line per event size: size, stored events, seconds, events/s, issues.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
 conns=${2:-32}
-ferry=build/ferry
+ferry=${FERRY:-build/ferry}
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')  # a free port
 
 run_one() {

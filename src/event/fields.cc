@@ -195,25 +195,46 @@ std::vector<Breadcrumb> ReadBreadcrumbs(const json::value* v, std::chrono::micro
       list->size() > opts.max_breadcrumbs ? list->size() - opts.max_breadcrumbs : 0;
   *dropped = first;
   std::vector<Breadcrumb> out;
+  out.reserve(list->size() - first);
   for (size_t i = first; i < list->size(); ++i) {
     const json::value& item = (*list)[i];
     if (!item.is_object()) {
       ++*dropped;
       continue;
     }
+    // One pass over the members instead of a lookup per field: events carry up to a hundred
+    // breadcrumbs, and object keys are unique once parsed.
+    const json::value *ts = nullptr, *type = nullptr, *category = nullptr, *level = nullptr,
+                      *message = nullptr, *data = nullptr;
+    for (const auto& member : item.get_object()) {
+      std::string_view key = member.key();
+      if (key == "timestamp") {
+        ts = &member.value();
+      } else if (key == "type") {
+        type = &member.value();
+      } else if (key == "category") {
+        category = &member.value();
+      } else if (key == "level") {
+        level = &member.value();
+      } else if (key == "message") {
+        message = &member.value();
+      } else if (key == "data") {
+        data = &member.value();
+      }
+    }
     Breadcrumb b;
-    if (const json::value* ts = Member(&item, "timestamp")) {
+    if (ts != nullptr) {
       if (auto tp = ParseTimestampValue(*ts)) {
         b.timestamp = FormatRfc3339(ShiftClamped(*tp, shift));
       }
     }
-    b.type = ScalarText(Member(&item, "type"), 64);
+    b.type = ScalarText(type, 64);
     if (b.type.empty()) b.type = "default";
-    b.category = ScalarText(Member(&item, "category"), opts.max_short_string_bytes);
-    auto level = ParseLevelName(ScalarText(Member(&item, "level"), 16));
-    b.level = std::string(LevelName(level.value_or(Level::kInfo)));
-    b.message = ScalarText(Member(&item, "message"), kMaxCrumbMessageBytes);
-    b.data_json = BoundedJson(Member(&item, "data"), kMaxCrumbDataBytes);
+    b.category = ScalarText(category, opts.max_short_string_bytes);
+    auto parsed_level = ParseLevelName(ScalarText(level, 16));
+    b.level = std::string(LevelName(parsed_level.value_or(Level::kInfo)));
+    b.message = ScalarText(message, kMaxCrumbMessageBytes);
+    b.data_json = BoundedJson(data, kMaxCrumbDataBytes);
     out.push_back(std::move(b));
   }
   return out;

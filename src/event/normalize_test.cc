@@ -228,6 +228,23 @@ TEST(NormalizeTest, HugeBreadcrumbListKeepsLastHundredAndBoundsOutput) {
   ParseOut(ev);
 }
 
+TEST(NormalizeTest, ReadsEveryBreadcrumbFieldAndTheLastOfRepeatedKeys) {
+  auto ev = MustNormalize(R"({"breadcrumbs": [{"level": "Warning ", "type": "http",
+      "category": "xhr", "message": "first", "data": {"url": "/a"}, "message": "second",
+      "timestamp": "2024-03-11T10:15:30.5Z"}, {"level": "criticals"}]})");
+  ASSERT_EQ(ev.breadcrumbs.size(), 2u);
+  const Breadcrumb& b = ev.breadcrumbs[0];
+  EXPECT_EQ(b.level, "warning");
+  EXPECT_EQ(b.type, "http");
+  EXPECT_EQ(b.category, "xhr");
+  EXPECT_EQ(b.message, "second");
+  EXPECT_EQ(b.data_json, R"({"url":"/a"})");
+  EXPECT_EQ(b.timestamp, "2024-03-11T10:15:30.500000Z");
+  // Unknown levels read as info, missing types as default.
+  EXPECT_EQ(ev.breadcrumbs[1].level, "info");
+  EXPECT_EQ(ev.breadcrumbs[1].type, "default");
+}
+
 TEST(NormalizeTest, NormalizedJsonRespectsItsCapByDroppingDetail) {
   NormalizeOptions opts = TestOptions();
   opts.max_normalized_bytes = 600;

@@ -63,6 +63,14 @@ TEST(FormatRfc3339Test, WritesUtcMicroseconds) {
   EXPECT_EQ(FormatRfc3339(At(0)), "1970-01-01T00:00:00.000000Z");
 }
 
+TEST(FormatRfc3339Test, WritesEveryFieldBeforeAndAfterTheEpoch) {
+  EXPECT_EQ(FormatRfc3339(At(0) - microseconds(1)), "1969-12-31T23:59:59.999999Z");
+  EXPECT_EQ(FormatRfc3339(*ParseRfc3339("2095-11-29T21:07:08.123456Z")),
+            "2095-11-29T21:07:08.123456Z");
+  // The earliest time normalization can produce (its clamp, about 1843) still has four digits.
+  EXPECT_EQ(FormatRfc3339(*ParseTimestampValue(boost::json::value(-1e300))).substr(0, 2), "18");
+}
+
 const DriftLimits kLimits{.max_in_future = seconds(60), .max_in_past = hours(24 * 30)};
 
 TEST(DriftTest, KeepsTimestampsWithinRange) {

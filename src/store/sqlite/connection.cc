@@ -50,6 +50,16 @@ void Statement::BindBlob(int index, std::string_view bytes) {
                             SQLITE_TRANSIENT));
 }
 
+void Statement::BindTextInPlace(int index, std::string_view text) {
+  Check(sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8));
+}
+
+void Statement::BindBlobInPlace(int index, std::string_view bytes) {
+  static const char kEmpty = 0;
+  Check(sqlite3_bind_blob64(stmt_, index, bytes.empty() ? &kEmpty : bytes.data(), bytes.size(),
+                            SQLITE_STATIC));
+}
+
 base::Result<bool> Statement::Step() {
   if (bind_error_ != SQLITE_OK) return SqliteError(bind_error_, "bind", nullptr);
   int rc = sqlite3_step(stmt_);

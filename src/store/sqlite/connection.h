@@ -40,6 +40,10 @@ class Statement {
   void Bind(int index, const std::string& text) { Bind(index, std::string_view(text)); }
   void Bind(int index, const char* text) { Bind(index, std::string_view(text)); }
   void BindBlob(int index, std::string_view bytes);
+  // Bind without a copy, for large values (event payloads, attachments): SQLite reads `text` or
+  // `bytes` in place. REQUIRES: they stay alive and unchanged until this Statement is done.
+  void BindTextInPlace(int index, std::string_view text);
+  void BindBlobInPlace(int index, std::string_view bytes);
 
   // Binds the arguments to ?1, ?2, ... in order.
   template <typename... Args>

@@ -254,7 +254,9 @@ base::Result<SaveResult> SqliteStore::SaveOne(const EventRecord& r) {
   insert->BindAll(r.project_id, result.issue_id, r.event_id, r.timestamp_ms, r.received_ms, r.level,
                   r.platform, r.release, r.environment, r.message, r.title, r.culprit,
                   r.grouping_hash, r.grouping_method, StringsToJson(r.grouping_components),
-                  TagsToJson(r.tags), r.payload_json);
+                  TagsToJson(r.tags));
+  // The payload is most of the row: SQLite reads it from the record instead of a copy.
+  insert->BindTextInPlace(17, r.payload_json);
   FERRY_RETURN_IF_ERROR(insert->Run());
   int64_t event_row = c.LastInsertId();
   for (const Attachment& a : r.attachments) {
@@ -264,7 +266,7 @@ base::Result<SaveResult> SqliteStore::SaveOne(const EventRecord& r) {
     if (!att.ok()) return att.status();
     att->BindAll(event_row, a.filename, a.content_type, a.attachment_type,
                  static_cast<int64_t>(a.data.size()));
-    att->BindBlob(6, a.data);
+    att->BindBlobInPlace(6, a.data);
     FERRY_RETURN_IF_ERROR(att->Run());
   }
   auto day = c.Prepare(

@@ -66,6 +66,11 @@ base::Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
   if (!writer.ok()) return writer.status();
   // journal_mode is a property of the file: set once here, every later connection sees it.
   FERRY_RETURN_IF_ERROR((*writer)->Exec("PRAGMA journal_mode=WAL"));
+  // Only the writer commits, so only its connection checkpoints; the WAL file is truncated
+  // back after a checkpoint instead of keeping its largest size.
+  FERRY_RETURN_IF_ERROR((*writer)->Exec(
+      "PRAGMA wal_autocheckpoint=" + std::to_string(options.wal_autocheckpoint_pages) +
+      ";PRAGMA journal_size_limit=67108864"));
   FERRY_RETURN_IF_ERROR(ApplyMigrations(**writer, Migrations()));
   return std::unique_ptr<Store>(
       std::make_unique<SqliteStore>(path, options, std::move(writer).value()));
