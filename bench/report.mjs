@@ -86,6 +86,15 @@ goalRows.push(['start-up to the first healthy answer ≤ 100 ms (tunnel config, 
   `${spread(startupTunnel.startup_ms, (x) => x.toFixed(1))} ms`, verdict(median(startupTunnel.startup_ms) <= 100)]);
 goalRows.push(['start-up ≤ 100 ms (store enabled, fresh data dir, median of 5)',
   `${spread(startupStore.startup_ms, (x) => x.toFixed(1))} ms`, verdict(median(startupStore.startup_ms) <= 100)]);
+// Ingest (bench/ingest_bench.sh, one run): events fully stored per second, per event size.
+if (exists('ingest.txt')) {
+  for (const [bytes, goal] of [[5000, 10000], [50000, 1000]]) {
+    const m = new RegExp(`^\\s*${bytes} bytes:.*=\\s*(\\d+) events/s`, 'm').exec(read('ingest.txt'));
+    const label = `ingest ≥ ${goal.toLocaleString('en-US')} events/s fully stored, ${bytes / 1000} KB events (one run)`;
+    if (m) goalRows.push([label, `${Number(m[1]).toLocaleString('en-US')} events/s (${(Number(m[1]) / goal).toFixed(2)}× the goal)`, verdict(Number(m[1]) >= goal)]);
+    else goalRows.push([label, 'not measured (ingest_bench.sh failed)', verdict(false)]);
+  }
+}
 p('| goal | measured (median, min–max of per-run ratios) | |');
 p('|---|---|---|');
 for (const r of goalRows) p(`| ${r.join(' | ')} |`);

@@ -3,7 +3,8 @@
 #   bench/run_all.sh [output.md]       (default: BENCHMARKS.md at the repository root)
 # Environment: BENCH_SECS (wrk seconds per run, 6), BENCH_RUNS (runs per case, 3),
 #   BENCH_CONNS (wrk connections, 32), BENCH_SKIP_OLD=1 skips ingest_bench.sh and
-#   tunnel_modes_bench.sh, BENCH_KEEP_WORK=1 keeps the temporary directory (raw results).
+#   tunnel_modes_bench.sh, BENCH_KEEP_WORK=1 keeps the temporary directory (raw results),
+#   BENCH_REPORT_ONLY=DIR writes the report again from such a kept directory.
 # Everything listens on 127.0.0.1 on free ports; every process started here is killed at exit
 # and the temporary directory removed. Never part of `make test`.
 set -euo pipefail
@@ -24,6 +25,43 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 t_start=$(date +%s)
 log() { echo "[bench $(( $(date +%s) - t_start ))s] $*" >&2; }
+
+# Writes $out_md from the raw results in $work (the report, the micro-benchmarks and the
+# performance notes). BENCH_REPORT_ONLY=DIR re-assembles it from a run kept with
+# BENCH_KEEP_WORK=1, without measuring again (after editing docs/performance.md, say).
+assemble() {
+  node bench/report.mjs "$work" > "$work/BENCHMARKS.md"
+  {
+    echo
+    echo "## Micro-benchmarks"
+    echo
+    echo 'Command: `build/bench/protocol_bench --benchmark_min_time=0.3` and `build/bench/event_bench'
+    echo '--benchmark_min_time=0.3` (Google Benchmark; sources in `bench/micro/`). Profiles and'
+    echo 'what was changed after them: `docs/performance.md`.'
+    echo
+    echo '```'
+    grep -E '^(BM_|Benchmark)' "$work/micro.txt" || cat "$work/micro.txt"
+    echo '```'
+  } >> "$work/BENCHMARKS.md"
+  # The profiles, the fixes with their before/after figures and the reasons for what is still
+  # missed are kept in docs/performance.md (by hand); they are copied in, one heading level down.
+  {
+    echo
+    echo "## Performance notes"
+    echo
+    echo 'Copied from `docs/performance.md`.'
+    tail -n +2 docs/performance.md | sed -E 's/^(#+) /\1# /'
+  } >> "$work/BENCHMARKS.md"
+  cp "$work/BENCHMARKS.md" "$out_md"
+}
+if [ -n "${BENCH_REPORT_ONLY:-}" ]; then
+  rm -rf "$work"
+  work=$BENCH_REPORT_ONLY
+  trap - EXIT
+  assemble
+  log "wrote $out_md from $work"
+  exit 0
+fi
 
 [ -x "$ferry" ] || { echo "build/ferry missing: run make build" >&2; exit 1; }
 command -v wrk > /dev/null || { echo "wrk missing" >&2; exit 1; }
@@ -212,27 +250,5 @@ log "micro-benchmarks"
   > "$work/micro.txt" 2>/dev/null || echo "(micro-benchmarks failed)" >> "$work/micro.txt"
 
 echo $(( $(date +%s) - t_start )) > "$work/elapsed"
-node bench/report.mjs "$work" > "$work/BENCHMARKS.md"
-{
-  echo
-  echo "## Micro-benchmarks"
-  echo
-  echo 'Command: `build/bench/protocol_bench --benchmark_min_time=0.3` and `build/bench/event_bench'
-  echo '--benchmark_min_time=0.3` (Google Benchmark; sources in `bench/micro/`). Profiles and'
-  echo 'what was changed after them: `docs/performance.md`.'
-  echo
-  echo '```'
-  grep -E '^(BM_|Benchmark)' "$work/micro.txt" || cat "$work/micro.txt"
-  echo '```'
-} >> "$work/BENCHMARKS.md"
-# The profiles, the fixes with their before/after figures and the reasons for what is still
-# missed are kept in docs/performance.md (by hand); they are copied in, one heading level down.
-{
-  echo
-  echo "## Performance notes"
-  echo
-  echo 'Copied from `docs/performance.md`.'
-  tail -n +2 docs/performance.md | sed -E 's/^(#+) /\1# /'
-} >> "$work/BENCHMARKS.md"
-cp "$work/BENCHMARKS.md" "$out_md"
+assemble
 log "wrote $out_md"
