@@ -201,6 +201,9 @@ std::string FromHeader(std::string_view from) {
 }
 
 std::string ToHeader(const std::vector<std::string>& to) {
+  // The recipients are in the SMTP envelope either way; an empty list hides them from each
+  // other (RFC 5322's empty group).
+  if (to.empty()) return "To: undisclosed-recipients:;\r\n";
   std::string out = "To: ";
   size_t line = out.size();
   for (size_t i = 0; i < to.size(); ++i) {

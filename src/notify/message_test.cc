@@ -124,6 +124,14 @@ TEST(MessageTest, EventTextIsEscapedInHtmlAndKeptOffHeaderLines) {
   EXPECT_THAT(parsed.headers, HasSubstr("\"more\"  Bcc:")) << "kept inside the subject";
 }
 
+TEST(MessageTest, NoVisibleRecipientsGivesAnEmptyGroup) {
+  auto content = ComposeAlerts({MakeAlert(1)}, "http://h");
+  MessageHeaders headers = Headers();
+  headers.to.clear();
+  EXPECT_THAT(Parse(BuildMessage(headers, content)).headers,
+              HasSubstr("\r\nTo: undisclosed-recipients:;\r\n"));
+}
+
 TEST(MessageTest, DisplayNamesWithSpecialCharactersAreQuoted) {
   auto content = ComposeAlerts({MakeAlert(1)}, "http://h");
   MessageHeaders headers = Headers();

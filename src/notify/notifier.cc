@@ -159,7 +159,9 @@ base::Status Notifier::SendMail(const std::vector<Alert>& alerts) {
   MailContent content = ComposeAlerts(alerts, options_.public_url);
   MessageHeaders headers;
   headers.from = options_.from;
-  headers.to = *to;
+  // mail.to is the operator's own list (an alias, a team address) and is shown as it is. The
+  // store's users do not see each other's addresses.
+  if (!options_.to.empty() || to->size() == 1) headers.to = *to;
   headers.message_id = NewMessageId(options_.from);
   headers.date = std::chrono::system_clock::now();
   OutgoingMail mail;
