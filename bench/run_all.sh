@@ -4,7 +4,10 @@
 # Environment: BENCH_SECS (wrk seconds per run, 6), BENCH_RUNS (runs per case, 3),
 #   BENCH_CONNS (wrk connections, 32), BENCH_SKIP_OLD=1 skips ingest_bench.sh and
 #   tunnel_modes_bench.sh, BENCH_KEEP_WORK=1 keeps the temporary directory (raw results),
-#   BENCH_REPORT_ONLY=DIR writes the report again from such a kept directory.
+#   BENCH_REPORT_ONLY=DIR writes the report again from such a kept directory,
+#   BENCH_MICRO_TIME (seconds per micro-benchmark, 0.3), FERRY_BIN (default build/ferry).
+# A smoke run of the harness (make test): BENCH_SECS=1 BENCH_RUNS=1 BENCH_SKIP_OLD=1
+#   BENCH_MICRO_TIME=0.01 bench/run_all.sh /tmp/out.md
 # Everything listens on 127.0.0.1 on free ports; every process started here is killed at exit
 # and the temporary directory removed. Never part of `make test`.
 set -euo pipefail
@@ -13,7 +16,8 @@ out_md=${1:-BENCHMARKS.md}
 secs=${BENCH_SECS:-6}
 runs=${BENCH_RUNS:-3}
 conns=${BENCH_CONNS:-32}
-ferry=$PWD/build/ferry
+ferry=${FERRY_BIN:-$PWD/build/ferry}
+micro_time=${BENCH_MICRO_TIME:-0.3}
 work=$(mktemp -d /tmp/ferry-bench.XXXXXX)
 pids=()
 cleanup() {
@@ -246,7 +250,9 @@ if [ "${BENCH_SKIP_OLD:-0}" != 1 ]; then
 fi
 
 log "micro-benchmarks"
-{ build/bench/protocol_bench --benchmark_min_time=0.3 && build/bench/event_bench --benchmark_min_time=0.3; } \
+micro_dir=$(dirname "$ferry")/bench
+{ "$micro_dir/protocol_bench" --benchmark_min_time="$micro_time" &&
+  "$micro_dir/event_bench" --benchmark_min_time="$micro_time"; } \
   > "$work/micro.txt" 2>/dev/null || echo "(micro-benchmarks failed)" >> "$work/micro.txt"
 
 echo $(( $(date +%s) - t_start )) > "$work/elapsed"
