@@ -7,51 +7,19 @@
 # round and the medians.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 before=$(realpath "$1"); after=$(realpath "$2")
 rounds=${3:-3}; secs=${4:-5}; conns=${5:-32}; payload=${6:-small}
 work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-read -r up px fa fb <<< "$(node -e '
-const net = require("net"); const ss = [];
-(async () => { for (let i = 0; i < 4; i++) { const s = net.createServer();
-  await new Promise(r => s.listen(0, "127.0.0.1", r)); ss.push(s); }
-  console.log(ss.map(s => s.address().port).join(" ")); ss.forEach(s => s.close()); })();')"
+read -r up px fa fb <<< "$(free_ports 4)"
 node bench/make_payloads.mjs "$work/payloads" > /dev/null
-for d in up px; do mkdir -p "$work/$d"; done
-common="access_log off; client_body_temp_path $work/tmp_body; proxy_temp_path $work/tmp_proxy;
-  fastcgi_temp_path $work/tmp_f; uwsgi_temp_path $work/tmp_u; scgi_temp_path $work/tmp_s;"
-cat > "$work/up/nginx.conf" <<NGX
-worker_processes 1; daemon off; pid $work/up/pid; error_log $work/up/error.log;
-events { worker_connections 4096; }
-http { $common
-  server { listen 127.0.0.1:$up reuseport; keepalive_requests 1000000;
-    location / { client_max_body_size 100m; return 200 '{"id":"00000000000000000000000000000000"}'; } } }
-NGX
-cat > "$work/px/nginx.conf" <<NGX
-worker_processes $(nproc); daemon off; pid $work/px/pid; error_log $work/px/error.log;
-events { worker_connections 4096; }
-http { $common
-  upstream sentry { server 127.0.0.1:$up; keepalive 64; keepalive_requests 1000000; }
-  server { listen 127.0.0.1:$px; keepalive_requests 1000000; client_max_body_size 100m;
-    client_body_buffer_size 1m;
-    location / { proxy_pass http://sentry; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
-NGX
-for side in a b; do
-  port=$fa; [ $side = b ] && port=$fb
-  cat > "$work/$side.yml" <<YML
-server: { listen: "127.0.0.1:$port" }
-data_dir: "$work/data-$side"
-store: { enabled: false }
-log: { level: warn }
-tunnel:
-  delivery: direct
-  allowed_hosts: ["sentry.example.com"]
-  remap: { "https://old1@sentry.example.com/4": "https://new1@sentry.example.com/2" }
-upstreams: { "sentry.example.com": { url: "http://127.0.0.1:$up" } }
-YML
-done
+upstream_nginx_conf "$work/up" "$up"
+proxy_nginx_conf "$work/px" "$px" "$up"
+tunnel_config "$work/a.yml" "$fa" "$work/data-a" "$up" direct
+tunnel_config "$work/b.yml" "$fb" "$work/data-b" "$up" direct
 /usr/sbin/nginx -c "$work/up/nginx.conf" & pids+=($!)
 /usr/sbin/nginx -c "$work/px/nginx.conf" & pids+=($!)
 "$before" serve --config "$work/a.yml" > /dev/null 2>&1 & pids+=($!)

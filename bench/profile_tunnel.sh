@@ -7,6 +7,7 @@
 # Prints "instructions/request N" and leaves callgrind.out.* in OUT_DIR for callgrind_annotate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 ferry=$(realpath "${1:-build/ferry}")
 out=$(realpath -m "${2:-$(mktemp -d)}")
 mkdir -p "$out"
@@ -15,40 +16,10 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
-up_port=$(free_port); ferry_port=$(free_port)
+read -r up_port ferry_port <<< "$(free_ports 2)"
 node bench/make_payloads.mjs "$work/payloads" > /dev/null
-mkdir -p "$work/up"
-cat > "$work/up/nginx.conf" <<NGX
-worker_processes 1;
-daemon off;
-pid $work/up/nginx.pid;
-error_log $work/up/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $work/up/body; proxy_temp_path $work/up/proxy;
-  fastcgi_temp_path $work/up/fcgi; uwsgi_temp_path $work/up/uwsgi; scgi_temp_path $work/up/scgi;
-  server {
-    listen 127.0.0.1:$up_port;
-    keepalive_requests 1000000;
-    location / { client_max_body_size 100m; return 200 '{"id":"00000000000000000000000000000000"}'; }
-  }
-}
-NGX
-cat > "$work/ferry.yml" <<YML
-server: { listen: "127.0.0.1:$ferry_port", threads: 1 }
-data_dir: "$work/ferry-data"
-store: { enabled: false }
-log: { level: warn }
-tunnel:
-  delivery: direct
-  allowed_hosts: ["sentry.example.com"]
-  remap:
-    "https://old1@sentry.example.com/4": "https://new1@sentry.example.com/2"
-upstreams:
-  "sentry.example.com": { url: "http://127.0.0.1:$up_port" }
-YML
+upstream_nginx_conf "$work/up" "$up_port"
+tunnel_config "$work/ferry.yml" "$ferry_port" "$work/ferry-data" "$up_port" direct 1
 /usr/sbin/nginx -c "$work/up/nginx.conf" & pids+=($!)
 valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.out.%p" \
   "$ferry" serve --config "$work/ferry.yml" > "$work/ferry.out" 2> "$work/ferry.err" &

@@ -12,6 +12,7 @@
 # and the temporary directory removed. Never part of `make test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 out_md=${1:-BENCHMARKS.md}
 secs=${BENCH_SECS:-6}
 runs=${BENCH_RUNS:-3}
@@ -71,11 +72,7 @@ fi
 command -v wrk > /dev/null || { echo "wrk missing" >&2; exit 1; }
 
 # Free ports, all chosen at once so they differ.
-read -r up_port px_port node_port ferry_port st_port <<< "$(node -e '
-const net = require("net"); const ss = [];
-(async () => { for (let i = 0; i < 5; i++) { const s = net.createServer();
-  await new Promise(r => s.listen(0, "127.0.0.1", r)); ss.push(s); }
-  console.log(ss.map(s => s.address().port).join(" ")); ss.forEach(s => s.close()); })();')"
+read -r up_port px_port node_port ferry_port st_port <<< "$(free_ports 5)"
 
 wait_http() {  # $1 = url; waits up to 5 s for any HTTP answer
   for _ in $(seq 100); do curl -s -o /dev/null -m 1 "$1" && return 0; sleep 0.05; done
@@ -99,61 +96,9 @@ log "machine: $(nproc) cores, $cpu_model; ${runs} runs x ${secs}s per case, $con
 node bench/make_payloads.mjs "$work/payloads" > /dev/null
 
 # ---- servers -------------------------------------------------------------------------------
-mkdir -p "$work/up" "$work/px"
-cat > "$work/up/nginx.conf" <<NGX
-worker_processes 1;
-daemon off;
-pid $work/up/nginx.pid;
-error_log $work/up/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $work/up/body; proxy_temp_path $work/up/proxy;
-  fastcgi_temp_path $work/up/fcgi; uwsgi_temp_path $work/up/uwsgi; scgi_temp_path $work/up/scgi;
-  server {
-    listen 127.0.0.1:$up_port reuseport;
-    keepalive_requests 1000000;
-    location / { client_max_body_size 100m; return 200 '{"id":"00000000000000000000000000000000"}'; }
-  }
-}
-NGX
-cat > "$work/px/nginx.conf" <<NGX
-worker_processes $(nproc);
-daemon off;
-pid $work/px/nginx.pid;
-error_log $work/px/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $work/px/body; proxy_temp_path $work/px/proxy;
-  fastcgi_temp_path $work/px/fcgi; uwsgi_temp_path $work/px/uwsgi; scgi_temp_path $work/px/scgi;
-  upstream sentry { server 127.0.0.1:$up_port; keepalive 64; keepalive_requests 1000000; }
-  server {
-    listen 127.0.0.1:$px_port;
-    keepalive_requests 1000000;
-    client_max_body_size 100m;
-    client_body_buffer_size 1m;
-    location / {
-      proxy_pass http://sentry;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-    }
-  }
-}
-NGX
-cat > "$work/ferry.yml" <<YML
-server: { listen: "127.0.0.1:$ferry_port" }
-data_dir: "$work/ferry-data"
-store: { enabled: false }
-log: { level: warn }
-tunnel:
-  delivery: direct
-  allowed_hosts: ["sentry.example.com"]
-  remap:
-    "https://old1@sentry.example.com/4": "https://new1@sentry.example.com/2"
-upstreams:
-  "sentry.example.com": { url: "http://127.0.0.1:$up_port" }
-YML
+upstream_nginx_conf "$work/up" "$up_port"
+proxy_nginx_conf "$work/px" "$px_port" "$up_port"
+tunnel_config "$work/ferry.yml" "$ferry_port" "$work/ferry-data" "$up_port" direct
 cat > "$work/ferry-store.yml" <<YML
 server: { listen: "127.0.0.1:$st_port" }
 data_dir: "$work/store-data"

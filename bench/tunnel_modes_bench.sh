@@ -5,36 +5,19 @@
 #   bench/tunnel_modes_bench.sh [seconds] [connections] [backlog]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 secs=${1:-8}
 conns=${2:-32}
 backlog=${3:-100000}
 ferry=build/ferry
 work=$(mktemp -d)
-read -r up_port ferry_port <<< "$(node -e '
-const net = require("net"); const a = net.createServer().listen(0, "127.0.0.1", () => {
-  const b = net.createServer().listen(0, "127.0.0.1", () => {
-    console.log(a.address().port, b.address().port); a.close(); b.close(); }); });')"  # free ports
+read -r up_port ferry_port <<< "$(free_ports 2)"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 
 start_nginx() {
-  mkdir -p "$work/nginx"
-  cat > "$work/nginx/nginx.conf" <<NGX
-worker_processes 1;
-daemon off;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx/body;
-  server {
-    listen 127.0.0.1:$up_port;
-    location / { client_max_body_size 100m; return 200 '{"id":"00000000000000000000000000000000"}'; }
-  }
-}
-NGX
+  upstream_nginx_conf "$work/nginx" "$up_port"
   /usr/sbin/nginx -c "$work/nginx/nginx.conf" &
   nginx_pid=$!
   pids+=("$nginx_pid")
@@ -43,19 +26,7 @@ NGX
 
 start_ferry() {  # $1 = delivery mode
   rm -rf "$work/data"
-  cat > "$work/ferry.yml" <<YML
-server: { listen: "127.0.0.1:$ferry_port" }
-data_dir: "$work/data"
-store: { enabled: false }
-log: { level: warn }
-tunnel:
-  delivery: $1
-  allowed_hosts: ["sentry.example.com"]
-  remap:
-    "https://old1@sentry.example.com/4": "https://new1@sentry.example.com/2"
-upstreams:
-  "sentry.example.com": { url: "http://127.0.0.1:$up_port" }
-YML
+  tunnel_config "$work/ferry.yml" "$ferry_port" "$work/data" "$up_port" "$1"
   "$ferry" serve --config "$work/ferry.yml" > "$work/ferry.out" 2> "$work/ferry.err" &
   ferry_pid=$!
   pids+=("$ferry_pid")
