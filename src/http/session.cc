@@ -101,19 +101,20 @@ bool IsQuietClose(const boost::system::error_code& ec) {
 }  // namespace
 
 template <typename Stream>
-Session<Stream>::Session(Server& server, tcp::socket socket,
-                         uint64_t id) requires(!std::is_same_v<Stream, TlsStream>)
-    : server_(server), stream_(std::move(socket)), id_(id) {
-  InitPeer();
+Stream Session<Stream>::MakeStream(tcp::socket socket, asio::ssl::context* context) {
+  if constexpr (kTls) {
+    return Stream(std::move(socket), *context);
+  } else {
+    return Stream(std::move(socket));
+  }
 }
 
 template <typename Stream>
-Session<Stream>::Session(
-    Server& server, tcp::socket socket, uint64_t id,
-    std::shared_ptr<asio::ssl::context> context) requires std::is_same_v<Stream, TlsStream>
+Session<Stream>::Session(Server& server, tcp::socket socket, uint64_t id,
+                         std::shared_ptr<asio::ssl::context> context)
     : server_(server),
       context_(std::move(context)),
-      stream_(std::move(socket), *context_),
+      stream_(MakeStream(std::move(socket), context_.get())),
       id_(id) {
   InitPeer();
 }

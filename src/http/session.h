@@ -31,13 +31,9 @@ class SessionBase {
 template <typename Stream>
 class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
  public:
-  // Plain TCP.
-  Session(Server& server, boost::asio::ip::tcp::socket socket,
-          uint64_t id) requires(!std::is_same_v<Stream, TlsStream>);
-  // TLS with `context`, which the session keeps alive.
+  // `context` is for TLS only (the session keeps it alive); plain TCP leaves it null.
   Session(Server& server, boost::asio::ip::tcp::socket socket, uint64_t id,
-          std::shared_ptr<boost::asio::ssl::context> context) requires
-      std::is_same_v<Stream, TlsStream>;
+          std::shared_ptr<boost::asio::ssl::context> context = nullptr);
   ~Session() override;
 
   // Runs the connection to its end. Spawned on the session's strand.
@@ -49,6 +45,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
  private:
   static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
 
+  static Stream MakeStream(boost::asio::ip::tcp::socket socket, boost::asio::ssl::context* context);
   boost::beast::tcp_stream& tcp() { return boost::beast::get_lowest_layer(stream_); }
   void InitPeer();
   boost::asio::awaitable<bool> Handshake();
