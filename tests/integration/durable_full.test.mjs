@@ -169,6 +169,12 @@ describe('the disk under data_dir fills up', () => {
       const res = await postEnvelope(ferry, again.body);
       assert.equal(res.status, 200, `accepting again: ${res.text}`);
       await waitForIds(rec, [again.id], 15000, 'new envelope');
+      // The upstream has it; the spool forgets it once the answer is back (until then a stop
+      // would keep it for the next start, which is at-least-once as designed).
+      await waitFor(async () => (await metricValue(ferry, 'ferry_spool_entries')) === 0, {
+        timeoutMs: 15000,
+        describe: async () => `ferry_spool_entries = ${await metricValue(ferry, 'ferry_spool_entries')}`,
+      });
 
       const cfgPath = ferry.configPath;
       await ferry.stop({ keepDir: true });
