@@ -87,14 +87,10 @@ int SetKeyEnabled(const config::Config& config, const std::string& public_key, b
 
 int CreateUser(const config::Config& config, const std::string& email, bool password_stdin,
                bool superuser) {
-  // The address is the login and where alerts go: it must look like one.
-  auto at = email.find('@');
-  bool plausible = at != std::string::npos && at > 0 && at + 1 < email.size() &&
-                   email.find('@', at + 1) == std::string::npos;
-  for (unsigned char c : email) {
-    if (c <= ' ' || c == 0x7f || c == '<' || c == '>' || c == ',' || c == '"') plausible = false;
+  // The address is the login and where alerts go: the same check as mail.to.
+  if (!config::CheckMailAddress(email).ok()) {
+    return Fail("--email \"" + email + "\" is not a mail address (name@host)");
   }
-  if (!plausible) return Fail("--email \"" + email + "\" is not a mail address (name@host)");
   std::string password;
   if (password_stdin) {
     std::getline(std::cin, password);

@@ -133,6 +133,10 @@ base::Result<Config> LoadConfig(const std::string& path);
 // Parses and validates YAML text; `source` names it in error messages.
 base::Result<Config> ParseConfig(const std::string& yaml_text, const std::string& source);
 
+// OK when `address` is a plain mail address (user@example.com) as mail.to accepts it; the
+// CLI checks user addresses with it too, since alerts go there.
+base::Status CheckMailAddress(std::string_view address);
+
 // The effective configuration as YAML, every key written out, with passwords and DSN keys
 // masked. ParseConfig accepts it again (with the masked values in place of the secrets).
 std::string DumpConfig(const Config& config);

@@ -427,6 +427,7 @@ mail:
               HasSubstr("mail.to[0]: expected an email address (user@example.com)"));
   EXPECT_THAT(Error("mail: { to: [\"a@b,c@d\"] }"), HasSubstr("mail.to[0]"));
   EXPECT_THAT(Error("mail: { to: [\"@example.com\"] }"), HasSubstr("mail.to[0]"));
+  EXPECT_THAT(Error("mail: { to: [\"a@b@example.com\"] }"), HasSubstr("mail.to[0]"));
   EXPECT_THAT(Error("mail: { batch_interval_seconds: 0 }"),
               HasSubstr("mail.batch_interval_seconds"));
   EXPECT_THAT(Error("mail: { batch_interval_seconds: 100000 }"),

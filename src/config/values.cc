@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/strings.h"
+#include "config/config.h"
 
 namespace ferry::config::internal {
 namespace {
@@ -233,8 +234,8 @@ base::Result<std::string> CheckMailAddress(std::string_view text, bool allow_nam
     }
   }
   std::string_view domain = address.substr(at + 1);
-  if (domain.find('@') != std::string_view::npos || domain.starts_with('.') ||
-      domain.ends_with('.') || domain.find("..") != std::string_view::npos) {
+  if (address.find('@') != at || domain.starts_with('.') || domain.ends_with('.') ||
+      domain.find("..") != std::string_view::npos) {
     return InvalidArgument(expected + Got(text));
   }
   return std::string(text);
@@ -330,3 +331,12 @@ size_t EditDistance(std::string_view a, std::string_view b) {
 }
 
 }  // namespace ferry::config::internal
+
+namespace ferry::config {
+
+base::Status CheckMailAddress(std::string_view address) {
+  auto checked = internal::CheckMailAddress(address, false);
+  return checked.ok() ? base::Status::Ok() : checked.status();
+}
+
+}  // namespace ferry::config
