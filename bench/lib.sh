@@ -10,22 +10,30 @@ const net = require("net"); const ss = [];
   console.log(ss.map(s => s.address().port).join(" ")); ss.forEach(s => s.close()); })();' "$1"
 }
 
+# nginx_conf_head DIR WORKERS: the start of an nginx.conf (up to the open http block) that
+# keeps every file of that nginx in DIR and runs it in the foreground.
+nginx_conf_head() {
+  cat <<NGX
+worker_processes $2;
+daemon off;
+pid $1/nginx.pid;
+error_log $1/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $1/body; proxy_temp_path $1/proxy;
+  fastcgi_temp_path $1/fcgi; uwsgi_temp_path $1/uwsgi; scgi_temp_path $1/scgi;
+NGX
+}
+
 # upstream_nginx_conf DIR PORT: DIR/nginx.conf for nginx (1 worker, in the foreground) on
 # 127.0.0.1:PORT answering every request `200 {"id":...}` from a `return` directive: the
 # fastest upstream this machine has, so the tunnel's own cost shows.
 upstream_nginx_conf() {
   local dir=$1 port=$2
   mkdir -p "$dir"
-  cat > "$dir/nginx.conf" <<NGX
-worker_processes 1;
-daemon off;
-pid $dir/nginx.pid;
-error_log $dir/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $dir/body; proxy_temp_path $dir/proxy;
-  fastcgi_temp_path $dir/fcgi; uwsgi_temp_path $dir/uwsgi; scgi_temp_path $dir/scgi;
+  nginx_conf_head "$dir" 1 > "$dir/nginx.conf"
+  cat >> "$dir/nginx.conf" <<NGX
   server {
     listen 127.0.0.1:$port reuseport;
     keepalive_requests 1000000;
@@ -41,16 +49,8 @@ NGX
 proxy_nginx_conf() {
   local dir=$1 port=$2 up=$3
   mkdir -p "$dir"
-  cat > "$dir/nginx.conf" <<NGX
-worker_processes $(nproc);
-daemon off;
-pid $dir/nginx.pid;
-error_log $dir/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $dir/body; proxy_temp_path $dir/proxy;
-  fastcgi_temp_path $dir/fcgi; uwsgi_temp_path $dir/uwsgi; scgi_temp_path $dir/scgi;
+  nginx_conf_head "$dir" "$(nproc)" > "$dir/nginx.conf"
+  cat >> "$dir/nginx.conf" <<NGX
   upstream sentry { server 127.0.0.1:$up; keepalive 64; keepalive_requests 1000000; }
   server {
     listen 127.0.0.1:$port;
