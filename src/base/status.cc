@@ -26,6 +26,8 @@ std::string_view CodeName(Code code) {
       return "unreachable";
     case Code::kTimeout:
       return "timeout";
+    case Code::kOverloaded:
+      return "overloaded";
     case Code::kInternal:
       return "internal";
   }

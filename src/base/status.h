@@ -23,6 +23,7 @@ enum class Code {
   kUnavailable,  // a dependency (store, spool, upstream) cannot take the request
   kUnreachable,  // an upstream could not be connected to or broke the connection
   kTimeout,      // an upstream did not answer in time
+  kOverloaded,   // ferry itself is out of a resource (the body memory budget); retry soon
   kInternal,     // a bug or an unexpected system failure
 };
 
@@ -53,6 +54,7 @@ inline Status TooLarge(std::string d) { return {Code::kTooLarge, std::move(d)}; 
 inline Status Unavailable(std::string d) { return {Code::kUnavailable, std::move(d)}; }
 inline Status Unreachable(std::string d) { return {Code::kUnreachable, std::move(d)}; }
 inline Status Timeout(std::string d) { return {Code::kTimeout, std::move(d)}; }
+inline Status Overloaded(std::string d) { return {Code::kOverloaded, std::move(d)}; }
 inline Status Internal(std::string d) { return {Code::kInternal, std::move(d)}; }
 
 // A value of type T, or the Status that explains why there is none.

@@ -268,5 +268,98 @@ TEST(DecodeBodyTest, UndoesCodingsInReverseOrder) {
   EXPECT_EQ(DecodeBody({}, body, 10).status().code(), base::Code::kTooLarge);
 }
 
+// Every coding, applied to `body`.
+std::vector<std::pair<Encoding, std::string>> AllCodings(std::string_view body) {
+  return {{Encoding::kGzip, Gzip(body)},
+          {Encoding::kDeflate, Deflate(body, MAX_WBITS)},
+          {Encoding::kDeflate, Deflate(body, -MAX_WBITS)},
+          {Encoding::kBrotli, Brotli(body)},
+          {Encoding::kZstd, Zstd(body)}};
+}
+
+TEST(DecompressTest, FirstLineStopsEarlyOnABomb) {
+  std::string bomb = "{\"dsn\":\"x\"}\n" + std::string(64 << 20, '\0');
+  for (const auto& [e, data] : AllCodings(bomb)) {
+    base::MemoryBudget budget(0);
+    base::MemoryLease lease(&budget);
+    DecodeOptions options;
+    options.max_output = 64 * 1024;
+    options.first_line = true;
+    options.lease = &lease;
+    auto r = Decompress(e, data, options);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->substr(0, 12), "{\"dsn\":\"x\"}\n");
+    EXPECT_LE(r->size(), options.max_output);
+    EXPECT_LE(lease.held(), 64u * 1024);
+  }
+}
+
+TEST(DecompressTest, FirstLineWithoutNewlineReturnsTheBound) {
+  std::string line(100000, 'a');
+  DecodeOptions options;
+  options.max_output = 1000;
+  options.first_line = true;
+  auto r = Decompress(Encoding::kGzip, Gzip(line), options);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, std::string(1000, 'a'));
+}
+
+TEST(DecompressTest, BombCostsAtMostItsBoundPlusABlock) {
+  const size_t max = 8 << 20;
+  std::string bomb(64 << 20, '\0');
+  for (const auto& [e, data] : AllCodings(bomb)) {
+    base::MemoryBudget budget(0);
+    base::MemoryLease lease(&budget);
+    DecodeOptions options;
+    options.max_output = max;
+    options.lease = &lease;
+    auto r = Decompress(e, data, options);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), base::Code::kTooLarge);
+    EXPECT_LE(lease.held(), max + (1 << 20)) << "the output was charged past its bound";
+    EXPECT_GT(lease.held(), max / 2);
+  }
+}
+
+TEST(DecompressTest, RefusedBudgetIsOverloaded) {
+  std::string body(4 << 20, 'x');
+  for (const auto& [e, data] : AllCodings(body)) {
+    base::MemoryBudget budget(1 << 20);
+    base::MemoryLease lease(&budget);
+    DecodeOptions options;
+    options.lease = &lease;
+    auto r = Decompress(e, data, options);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), base::Code::kOverloaded) << r.status().ToString();
+  }
+}
+
+TEST(DecompressTest, LargeOutputJoinedFromBlocksIsExact) {
+  std::string body;
+  for (int i = 0; body.size() < (5 << 20); ++i) body += std::to_string(i) + ",";
+  for (const auto& [e, data] : AllCodings(body)) {
+    base::MemoryBudget budget(0);
+    base::MemoryLease lease(&budget);
+    DecodeOptions options;
+    options.max_output = body.size();
+    options.lease = &lease;
+    auto r = Decompress(e, data, options);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_TRUE(*r == body);
+  }
+}
+
+TEST(DecompressTest, FirstLineThroughTwoCodings) {
+  std::string body = "{\"a\":1}\n" + std::string(1 << 20, 'z');
+  DecodeOptions options;
+  options.max_output = 100;
+  options.first_line = true;
+  options.max_output_outer = 4 << 20;
+  // Content-Encoding: gzip, br — gzip applied first, so brotli is undone first.
+  auto r = DecodeBody({Encoding::kGzip, Encoding::kBrotli}, Brotli(Gzip(body)), options);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->substr(0, 8), "{\"a\":1}\n");
+}
+
 }  // namespace
 }  // namespace ferry::protocol

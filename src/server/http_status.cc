@@ -30,6 +30,8 @@ status HttpStatusFor(base::Code code) {
       return status::bad_gateway;
     case base::Code::kTimeout:
       return status::gateway_timeout;
+    case base::Code::kOverloaded:
+      return status::service_unavailable;
     case base::Code::kInternal:
       return status::internal_server_error;
   }
@@ -37,7 +39,10 @@ status HttpStatusFor(base::Code code) {
 }
 
 http::Response ErrorResponse(const base::Status& st) {
-  return http::JsonError(HttpStatusFor(st.code()), st.detail());
+  auto res = http::JsonError(HttpStatusFor(st.code()), st.detail());
+  // Overload passes within moments: the client may retry soon instead of backing off long.
+  if (st.code() == base::Code::kOverloaded) res.set(http::bhttp::field::retry_after, "1");
+  return res;
 }
 
 http::Response EventIdResponse(std::string_view event_id) {
