@@ -37,6 +37,8 @@ bool MemoryLease::GrowTo(uint64_t total) {
   return true;
 }
 
+void MemoryLease::Absorb(MemoryLease&& other) { held_ += std::exchange(other.held_, 0); }
+
 void MemoryLease::Reset() {
   if (budget_ != nullptr && held_ > 0) budget_->Release(held_);
   held_ = 0;

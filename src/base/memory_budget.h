@@ -54,8 +54,11 @@ class MemoryLease {
   bool Add(uint64_t n) { return GrowTo(held_ + n); }
   // Gives back everything.
   void Reset();
+  // Takes over what `other` holds. REQUIRES: both leases are of the same budget.
+  void Absorb(MemoryLease&& other);
 
   uint64_t held() const { return held_; }
+  MemoryBudget* budget() const { return budget_; }
 
  private:
   MemoryBudget* budget_ = nullptr;

@@ -41,6 +41,9 @@ struct ServerConfig {
   std::vector<Cidr> trusted_proxies;
   TlsConfig tls;
   int threads = 0;  // I/O threads; 0 = one per core
+  // Worker threads (decoding, normalizing, SQL); 0 = one per core, at least 2 (parsing fills
+  // the value in). Heavy bodies get max(1, workers / 2) threads of their own besides.
+  int workers = 0;
 };
 
 struct Limits {
@@ -49,6 +52,9 @@ struct Limits {
   uint32_t request_timeout_ms = 30000;  // to read one request, and the default upstream timeout
   uint32_t idle_timeout_ms = 75000;     // a keep-alive connection with no request is closed
   uint32_t max_connections = 10000;     // accepted connections beyond this are closed at once
+  // Request bodies in flight, raw and decoded, together; 0 = a quarter of the machine's memory,
+  // at least 2 x max_envelope_bytes + 64 MiB (parsing fills the value in).
+  uint64_t max_inflight_bytes = 0;
 };
 
 enum class Delivery { kDirect, kDurable };

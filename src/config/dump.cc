@@ -90,6 +90,7 @@ std::string DumpConfig(const Config& c) {
   line("    ", "cert_file", Q(c.server.tls.cert_file));
   line("    ", "key_file", Q(c.server.tls.key_file));
   line("  ", "threads", std::to_string(c.server.threads));
+  line("  ", "workers", std::to_string(c.server.workers));
   line("", "data_dir", Q(c.data_dir));
 
   o += "limits:\n";
@@ -98,6 +99,7 @@ std::string DumpConfig(const Config& c) {
   line("  ", "request_timeout_ms", std::to_string(c.limits.request_timeout_ms));
   line("  ", "idle_timeout_ms", std::to_string(c.limits.idle_timeout_ms));
   line("  ", "max_connections", std::to_string(c.limits.max_connections));
+  line("  ", "max_inflight_bytes", std::to_string(c.limits.max_inflight_bytes));
 
   o += "tunnel:\n";
   line("  ", "enabled", B(c.tunnel.enabled));

@@ -99,6 +99,7 @@ class SchemaReader {
                     {"key_file", String(&s->tls.key_file)},
                 })},
         {"threads", Uint(&s->threads, 0, 1024)},
+        {"workers", Uint(&s->workers, 0, 1024)},
     };
   }
 
@@ -109,6 +110,7 @@ class SchemaReader {
         {"request_timeout_ms", Uint(&l->request_timeout_ms, 1)},
         {"idle_timeout_ms", Uint(&l->idle_timeout_ms, 1)},
         {"max_connections", Uint(&l->max_connections, 1)},
+        {"max_inflight_bytes", Uint(&l->max_inflight_bytes, 0)},
     };
   }
 

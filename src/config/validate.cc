@@ -1,4 +1,9 @@
 // Checks that involve more than one key, and the defaults that derive from other keys.
+#include <unistd.h>
+
+#include <algorithm>
+#include <thread>
+
 #include "base/strings.h"
 #include "config/parse.h"
 #include "config/values.h"
@@ -30,6 +35,18 @@ base::Status ValidateConfig(Config* c) {
         "limits.max_event_bytes: must not exceed "
         "limits.max_envelope_bytes (" +
         std::to_string(c->limits.max_envelope_bytes) + ")");
+  }
+
+  if (c->server.workers == 0) {
+    c->server.workers = std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
+  }
+  const uint64_t one_request = 2 * c->limits.max_envelope_bytes;  // raw and decoded
+  if (c->limits.max_inflight_bytes == 0) {
+    // A quarter of the machine leaves the rest to the spool, the store's caches and the
+    // system, while a single request at the limits always fits.
+    const uint64_t memory = static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) *
+                            static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+    c->limits.max_inflight_bytes = std::max(memory / 4, one_request + (64 << 20));
   }
 
   for (auto& [host, upstream] : c->upstreams) {

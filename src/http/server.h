@@ -18,6 +18,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "base/memory_budget.h"
 #include "base/status.h"
 #include "http/types.h"
 
@@ -25,7 +26,11 @@ namespace ferry::http {
 
 struct ServerLimits {
   uint64_t max_body_bytes = 200 << 20;
-  uint32_t max_header_bytes = 64 * 1024;
+  uint32_t max_header_bytes = 64 * 1024;  // also bounds a chunked body's trailer section
+  uint32_t max_chunk_line = 4096;         // a chunk-size line with its extensions
+  uint32_t max_trailer_fields = 64;
+  // A body that does not fit the memory budget waits this long for room, then gets 503.
+  std::chrono::milliseconds budget_wait{1000};
   std::chrono::milliseconds request_timeout{30000};  // read one request, write one response
   std::chrono::milliseconds idle_timeout{75000};     // wait for the next request
   uint32_t max_connections = 10000;
@@ -47,6 +52,9 @@ class Server {
 
   // Serves TLS with `tls`'s current context (it must outlive the server). Call before Start.
   void set_tls(ServerTls* tls) { tls_ = tls; }
+  // Request bodies are charged to `budget` while they are read (it must outlive the server);
+  // without one they are only bounded by the limits. Call before Start.
+  void set_budget(base::MemoryBudget* budget) { budget_ = budget; }
 
   // Starts accepting; `handler` answers every request and must outlive the server.
   // REQUIRES: Listen succeeded.
@@ -69,6 +77,7 @@ class Server {
   boost::asio::io_context& ioc_;
   Handler* handler_ = nullptr;
   ServerTls* tls_ = nullptr;
+  base::MemoryBudget* budget_ = nullptr;
   const ServerLimits limits_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::ip::tcp::endpoint local_;

@@ -10,13 +10,12 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "base/log.h"
 #include "base/strings.h"
+#include "http/request_reader.h"
 
 namespace ferry::http {
 
@@ -37,6 +36,9 @@ constexpr auto kUse = asio::as_tuple(asio::use_awaitable);
 constexpr auto kLingerTime = std::chrono::seconds(2);
 constexpr auto kLingerPause = std::chrono::seconds(1);
 constexpr size_t kLingerMaxBytes = 1 << 20;
+
+constexpr size_t kReadSize = 64 * 1024;
+constexpr auto kBudgetPoll = std::chrono::milliseconds(50);
 
 std::string PeerIp(const tcp::endpoint& endpoint) {
   auto address = endpoint.address();
@@ -89,6 +91,12 @@ asio::awaitable<boost::system::error_code> WriteResponse(WriteStream& stream, st
                                                   asio::buffer(response.body())};
   auto [ec, n] = co_await asio::async_write(stream, message, kUse);
   co_return ec;
+}
+
+// The heap memory a body holds: an empty or short string lives inside the object.
+uint64_t HeapBytes(const std::string& body) {
+  static const size_t kInline = std::string().capacity();
+  return body.capacity() > kInline ? body.capacity() : 0;
 }
 
 bool IsQuietClose(const boost::system::error_code& ec) {
@@ -184,9 +192,40 @@ asio::awaitable<bool> Session<Stream>::WaitForRequest() {
 }
 
 template <typename Stream>
+asio::awaitable<bool> Session<Stream>::ReadMore() {
+  auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(kReadSize), kUse);
+  if (ec) {
+    if (!IsQuietClose(ec)) co_await RejectAndClose(ReadFailure::kBadRequest);
+    co_return false;
+  }
+  buffer_.commit(n);
+  co_return true;
+}
+
+template <typename Stream>
+asio::awaitable<bool> Session<Stream>::Reserve(base::MemoryLease& lease, uint64_t bytes) {
+  if (lease.GrowTo(bytes)) co_return true;
+  // Room usually comes back within moments, as other requests are answered: wait a little
+  // before refusing.
+  const auto deadline = std::chrono::steady_clock::now() + server_.limits_.budget_wait;
+  asio::steady_timer wait(stream_.get_executor());
+  while (std::chrono::steady_clock::now() < deadline) {
+    wait.expires_after(kBudgetPoll);
+    (void)co_await wait.async_wait(kUse);
+    if (lease.GrowTo(bytes)) co_return true;
+  }
+  co_return false;
+}
+
+template <typename Stream>
 asio::awaitable<void> Session<Stream>::Run() {
   auto self = this->shared_from_this();
   const ServerLimits& limits = server_.limits_;
+  ReaderLimits reader_limits;
+  reader_limits.max_body_bytes = limits.max_body_bytes;
+  reader_limits.max_header_bytes = limits.max_header_bytes;
+  reader_limits.max_chunk_line = limits.max_chunk_line;
+  reader_limits.max_trailer_fields = limits.max_trailer_fields;
   if constexpr (kTls) {
     if (!co_await Handshake()) {
       boost::system::error_code ignored;
@@ -201,72 +240,89 @@ asio::awaitable<void> Session<Stream>::Run() {
     idle_ = false;
 
     auto received = std::chrono::steady_clock::now();
-    bhttp::request_parser<bhttp::string_body> parser;
-    parser.header_limit(limits.max_header_bytes);
-    parser.body_limit(limits.max_body_bytes);
     tcp().expires_after(limits.request_timeout);
+    RequestReader reader(reader_limits);
+    // Feeds what is buffered to the reader; a request that arrived whole (a small envelope
+    // usually does) is parsed without any further read.
+    auto feed = [&] {
+      size_t used = 0;
+      auto data = buffer_.data();
+      auto progress =
+          reader.Put(std::string_view(static_cast<const char*>(data.data()), data.size()), &used);
+      buffer_.consume(used);
+      return progress;
+    };
 
-    // Fast path: a request that arrived whole (a small envelope usually does) is parsed from
-    // the buffer as it is, without Beast's composed read operations; only what is missing is
-    // read below.
-    uint64_t wire_bytes = 0;
-    boost::system::error_code ec;
-    parser.eager(true);
-    wire_bytes += parser.put(buffer_.data(), ec);
-    buffer_.consume(wire_bytes);
-    if (ec == bhttp::error::need_more) ec = {};
-    if (!ec && !parser.is_header_done()) {
-      auto [hec, header_bytes] = co_await bhttp::async_read_header(stream_, buffer_, parser, kUse);
-      ec = hec;
-      wire_bytes += header_bytes;
+    using Progress = RequestReader::Progress;
+    auto progress = feed();
+    while (progress == Progress::kNeedMore) {
+      if (!co_await ReadMore()) goto close;
+      progress = feed();
     }
-    if (ec) {
-      if (ec == bhttp::error::header_limit) {
-        co_await RejectAndClose(ReadFailure::kHeaderTooLarge);
-      } else if (ec == bhttp::error::body_limit) {
-        // The parser refuses a Content-Length over the limit as soon as it sees the header.
-        co_await RejectAndClose(ReadFailure::kBodyTooLarge);
-      } else if (!IsQuietClose(ec)) {
-        co_await RejectAndClose(ReadFailure::kBadRequest);
-      }
+    if (progress == Progress::kFailed) {
+      co_await RejectAndClose(reader.failure());
       break;
     }
-    if (auto length = parser.content_length(); length && *length > limits.max_body_bytes) {
-      co_await RejectAndClose(ReadFailure::kBodyTooLarge);
-      break;
-    }
-    if (!parser.is_done()) {
-      if (base::EqualsIgnoreCase(parser.get()[bhttp::field::expect], "100-continue")) {
-        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-        auto [wec, wn] = co_await asio::async_write(
-            stream_, asio::buffer(kContinue.data(), kContinue.size()), kUse);
-        if (wec) break;
-      }
-      auto [bec, n] = co_await bhttp::async_read(stream_, buffer_, parser, kUse);
-      if (bec) {
-        if (bec == bhttp::error::body_limit) {
-          co_await RejectAndClose(ReadFailure::kBodyTooLarge);
-        } else if (!IsQuietClose(bec)) {
-          co_await RejectAndClose(ReadFailure::kBadRequest);
-        }
+
+    {
+      // The header is complete: the handler may refuse the request before its body is read.
+      if (auto refusal = server_.handler_->CheckHead(reader.request(), peer_ip_)) {
+        co_await RefuseAndClose(std::move(*refusal));
         break;
       }
-      wire_bytes += n;
-    }
-    tcp().expires_never();
+      auto lease = std::make_shared<base::MemoryLease>(server_.budget_);
+      // A declared length is charged whole up front (the body reserves that much); a chunked
+      // body is charged as its buffer grows.
+      if (auto length = reader.request().payload_size();
+          length && !co_await Reserve(*lease, *length)) {
+        co_await RejectAndClose(ReadFailure::kOverBudget);
+        break;
+      }
+      if (progress == Progress::kHeaderDone) {
+        if (base::EqualsIgnoreCase(reader.request()[bhttp::field::expect], "100-continue")) {
+          static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+          auto [wec, wn] = co_await asio::async_write(
+              stream_, asio::buffer(kContinue.data(), kContinue.size()), kUse);
+          if (wec) break;
+        }
+        progress = feed();
+        while (progress == Progress::kNeedMore || progress == Progress::kHeaderDone) {
+          if (!co_await Reserve(*lease, HeapBytes(reader.request().body()))) {
+            co_await RejectAndClose(ReadFailure::kOverBudget);
+            goto close;
+          }
+          if (!co_await ReadMore()) goto close;
+          progress = feed();
+        }
+        if (progress == Progress::kFailed) {
+          co_await RejectAndClose(reader.failure());
+          break;
+        }
+      }
+      tcp().expires_never();
 
-    IncomingRequest in;
-    in.request = parser.release();
-    in.peer_ip = peer_ip_;
-    in.peer_port = peer_port_;
-    in.wire_bytes = wire_bytes;
-    in.received = received;
-    bool keep_alive = in.request.keep_alive();
-    Response response = co_await AsyncHandle(*server_.handler_, std::move(in), asio::use_awaitable);
-    keep_alive = keep_alive && !server_.stopping();
-    co_await Answer(std::move(response), keep_alive);
-    if (!keep_alive) break;
+      IncomingRequest in;
+      in.request = reader.Release();
+      // The body's final size is charged before the handler gets it (a chunked body may have
+      // grown past its last charge).
+      if (!lease->GrowTo(HeapBytes(in.request.body()))) {
+        co_await RejectAndClose(ReadFailure::kOverBudget);
+        break;
+      }
+      in.memory = std::move(lease);
+      in.peer_ip = peer_ip_;
+      in.peer_port = peer_port_;
+      in.wire_bytes = reader.wire_bytes();
+      in.received = received;
+      bool keep_alive = in.request.keep_alive();
+      Response response =
+          co_await AsyncHandle(*server_.handler_, std::move(in), asio::use_awaitable);
+      keep_alive = keep_alive && !server_.stopping();
+      co_await Answer(std::move(response), keep_alive);
+      if (!keep_alive) break;
+    }
   }
+close:
   boost::system::error_code ignored;
   tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
   tcp().close();
@@ -283,7 +339,11 @@ asio::awaitable<void> Session<Stream>::Answer(Response response, bool keep_alive
 
 template <typename Stream>
 asio::awaitable<void> Session<Stream>::RejectAndClose(ReadFailure failure) {
-  Response response = server_.handler_->Reject(failure, peer_ip_);
+  co_await RefuseAndClose(server_.handler_->Reject(failure, peer_ip_));
+}
+
+template <typename Stream>
+asio::awaitable<void> Session<Stream>::RefuseAndClose(Response response) {
   response.keep_alive(false);
   response.prepare_payload();
   tcp().expires_after(server_.limits_.request_timeout);

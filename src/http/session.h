@@ -50,8 +50,15 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void InitPeer();
   boost::asio::awaitable<bool> Handshake();
   boost::asio::awaitable<bool> WaitForRequest();
+  // Reads more bytes into buffer_; false when the connection ended or failed (a failure that
+  // is not a quiet close is answered 400 first).
+  boost::asio::awaitable<bool> ReadMore();
+  // Makes `lease` hold `bytes`, waiting up to limits.budget_wait for room; false when the
+  // budget stays full.
+  boost::asio::awaitable<bool> Reserve(base::MemoryLease& lease, uint64_t bytes);
   boost::asio::awaitable<void> Answer(Response response, bool keep_alive);
   boost::asio::awaitable<void> RejectAndClose(ReadFailure failure);
+  boost::asio::awaitable<void> RefuseAndClose(Response response);
   boost::asio::awaitable<void> LingeringClose();
 
   Server& server_;

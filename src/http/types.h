@@ -8,8 +8,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+
+#include "base/memory_budget.h"
 
 namespace ferry::http {
 
@@ -20,6 +23,9 @@ using Response = bhttp::response<bhttp::string_body>;
 
 struct IncomingRequest {
   Request request;
+  // What the body holds of the server's memory budget; decoders grow it as they go. Shared so
+  // that the handler can keep it as long as it keeps the body's bytes.
+  std::shared_ptr<base::MemoryLease> memory;
   std::string peer_ip;  // the socket peer; IPv4-mapped IPv6 addresses are shown as IPv4
   uint16_t peer_port = 0;
   uint64_t wire_bytes = 0;  // header and body bytes as read from the socket
@@ -41,10 +47,16 @@ class Respond {
 
 // What the server does when it cannot hand a request to the handler.
 enum class ReadFailure {
-  kBadRequest,      // malformed HTTP
-  kHeaderTooLarge,  // request line + headers over the limit
-  kBodyTooLarge,    // declared or actual body over the limit
-  kPlainHttpToTls,  // a plain-HTTP request on a TLS listener (answered in plain text)
+  kNone,              // not a failure (a reader's "all is well")
+  kBadRequest,        // malformed HTTP
+  kObsFold,           // a header line folded onto the next (obs-fold, RFC 9112 §5.2)
+  kChunkLineTooLong,  // a chunk-size line (with its extensions) over the limit
+  kHeaderTooLarge,    // request line + headers over the limit
+  kTrailersTooLarge,  // the trailer section of a chunked body over its limits
+  kBodyTooLarge,      // declared or actual body (or its chunk framing) over the limit
+  kNotImplemented,    // a transfer coding other than chunked
+  kOverBudget,        // the memory budget for bodies in flight cannot take this body
+  kPlainHttpToTls,    // a plain-HTTP request on a TLS listener (answered in plain text)
 };
 
 class Handler {
@@ -54,6 +66,14 @@ class Handler {
   virtual void Handle(IncomingRequest in, Respond respond) = 0;
   // The answer for a request that could not be read; the connection closes after it.
   virtual Response Reject(ReadFailure failure, std::string_view peer_ip) = 0;
+  // Called on the I/O thread once a request's header is read, before its body: an answer
+  // refuses the request at once (the body is not read and the connection closes), nullopt
+  // lets it go on. Must not block.
+  virtual std::optional<Response> CheckHead(const Request& head, std::string_view peer_ip) {
+    (void)head;
+    (void)peer_ip;
+    return std::nullopt;
+  }
 };
 
 // A response with a JSON body {"detail": detail}.

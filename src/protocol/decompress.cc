@@ -52,8 +52,8 @@ class Output {
                              ? options_.max_output
                              : options_.max_output + 1;
     if (blocks_.empty() || blocks_.back().size() == blocks_.back().capacity()) {
-      size_t size = blocks_.empty() ? kFirstBlock
-                                    : std::min(kMaxBlock, blocks_.back().capacity() * 2);
+      size_t size =
+          blocks_.empty() ? kFirstBlock : std::min(kMaxBlock, blocks_.back().capacity() * 2);
       size = std::min(size, limit - total_);
       if (options_.lease != nullptr && !options_.lease->Add(size)) return nullptr;
       blocks_.emplace_back();
@@ -254,8 +254,7 @@ base::Result<std::string> Decompress(Encoding encoding, std::string_view input,
     case Encoding::kDeflate:
       // Many clients send raw deflate for "deflate" despite RFC 9110 saying zlib; the zlib
       // header is recognisable, so accept both.
-      return Inflate(input, IsZlibHeader(input) ? MAX_WBITS : -MAX_WBITS, /*gzip=*/false,
-                     options);
+      return Inflate(input, IsZlibHeader(input) ? MAX_WBITS : -MAX_WBITS, /*gzip=*/false, options);
     case Encoding::kBrotli:
       return DecodeBrotli(input, options);
     case Encoding::kZstd:

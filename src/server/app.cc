@@ -3,7 +3,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -26,6 +25,7 @@
 #include "server/endpoints.h"
 #include "server/ingest.h"
 #include "server/key_cache.h"
+#include "server/memory_return.h"
 #include "server/metrics.h"
 #include "server/spool_status.h"
 #include "server/store_setup.h"
@@ -138,12 +138,15 @@ base::Status Serve(const config::Config& config) {
     }
   }
 
+  MemoryReturn::ConfigureAllocator();
+  base::MemoryBudget body_budget(config.limits.max_inflight_bytes);
   http::ServerLimits limits;
   limits.max_body_bytes = config.limits.max_envelope_bytes;
   limits.request_timeout = std::chrono::milliseconds(config.limits.request_timeout_ms);
   limits.idle_timeout = std::chrono::milliseconds(config.limits.idle_timeout_ms);
   limits.max_connections = config.limits.max_connections;
   http::Server server(ioc, limits);
+  server.set_budget(&body_budget);
   std::unique_ptr<http::ServerTls> tls;
   if (!config.server.tls.cert_file.empty()) {
     tls =
@@ -175,7 +178,7 @@ base::Status Serve(const config::Config& config) {
     if (!made.ok()) return made.status();
     default_project = std::move(*made);
   }
-  asio::thread_pool workers(2);
+  Workers workers(config.server.workers);
   std::unique_ptr<KeyCache> keys;
   std::unique_ptr<store::EventWriter> writer;
   std::unique_ptr<store::RetentionSweeper> sweeper;
@@ -191,7 +194,7 @@ base::Status Serve(const config::Config& config) {
                                                         effective.store.retention_days, retention);
     sweeper->Start();
     ingest = std::make_unique<Ingest>(effective, *keys, *writer, metrics, workers);
-    api = std::make_unique<web::Api>(effective, *store, workers);
+    api = std::make_unique<web::Api>(effective, *store, workers.light());
   }
   // Mail alerts on new issues and regressions, from the notifier's own thread.
   std::unique_ptr<notify::SmtpClient> smtp;
@@ -240,7 +243,7 @@ base::Status Serve(const config::Config& config) {
   std::unique_ptr<Tunnel> tunnel;
   if (effective.tunnel.enabled) {
     auto created = Tunnel::Create(effective, client, metrics, ingest.get(),
-                                  DurableDelivery{spool_writer.get(), &rate_limits});
+                                  DurableDelivery{spool_writer.get(), &rate_limits}, &workers);
     if (!created.ok()) return created.status();
     tunnel = std::move(*created);
   }
@@ -292,6 +295,17 @@ base::Status Serve(const config::Config& config) {
                    [&server] { return static_cast<double>(server.active_connections()); });
   metrics.AddGauge("ferry_upstream_connections_opened", "Upstream connections opened so far.",
                    [&client] { return static_cast<double>(client.connections_opened()); });
+  metrics.AddGauge("ferry_inflight_body_bytes",
+                   "Memory held by request bodies in flight, raw and decoded.",
+                   [&body_budget] { return static_cast<double>(body_budget.in_flight()); });
+  metrics.AddGauge("ferry_inflight_body_limit_bytes", "limits.max_inflight_bytes.",
+                   [&body_budget] { return static_cast<double>(body_budget.limit()); });
+  metrics.AddCounter("ferry_budget_refused_total",
+                     "Times a request body did not fit the memory budget (503 unless room came).",
+                     [&body_budget] { return static_cast<double>(body_budget.refused()); });
+  MemoryReturn memory_return(ioc, body_budget, workers);
+  metrics.AddCounter("ferry_memory_trims_total", "Times freed memory was given back after a burst.",
+                     [&memory_return] { return static_cast<double>(memory_return.trims()); });
 
   // Graceful stop: the first signal stops accepting and lets in-flight requests finish
   // (bounded by the request timeout); a second signal stops at once.
@@ -321,6 +335,7 @@ base::Status Serve(const config::Config& config) {
     }
     base::Log(base::LogLevel::kInfo, "stopping", {{"signal", signal}});
     server.Stop();
+    memory_return.Stop();
     // What the drainer has not delivered stays in the spool for the next start.
     if (drainer) drainer->Stop();
     grace.expires_after(limits.request_timeout + std::chrono::seconds(1));
@@ -356,8 +371,12 @@ base::Status Serve(const config::Config& config) {
   reload.async_wait(on_reload);
 
   server.Start(endpoints);
+  memory_return.Start();
   base::Log(base::LogLevel::kInfo, "started",
-            {{"listen", listening}, {"threads", threads}, {"config", config.source}});
+            {{"listen", listening},
+             {"threads", threads},
+             {"workers", config.server.workers},
+             {"config", config.source}});
   PrintBanner(effective, listening, default_project);
 
   std::vector<std::thread> pool;
@@ -366,7 +385,7 @@ base::Status Serve(const config::Config& config) {
   for (auto& t : pool) t.join();
   // Every request was answered; what the writer still holds was answered 200 and is stored
   // before the process ends.
-  workers.join();
+  workers.Join();
   if (drainer) drainer->Stop();
   if (spool_writer) spool_writer->Stop();
   if (sweeper) sweeper->Stop();

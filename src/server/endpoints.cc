@@ -67,6 +67,42 @@ bool Endpoints::IsTunnelPath(std::string_view path) const {
   return false;
 }
 
+std::string_view Endpoints::Route(std::string_view path, bool is_get, int64_t* project_id,
+                                  bool* legacy) const {
+  *project_id = IngestProject(path, legacy);
+  // The store's own endpoints win over a catch-all tunnel path ("/*"); without a store, a
+  // tunnel host forwards even /api/<id>/envelope/ posts, as the reference worker does.
+  if (path == kLive || path == kReady) return "health";
+  if (path == kSpoolStatus && spool_status_) return "spool";
+  if (path == "/metrics" && is_get) return "metrics";
+  if (api_ && web::Api::Matches(path)) return "api";
+  if (ingest_ && *project_id > 0) return "ingest";
+  if (IsTunnelPath(path)) return "tunnel";
+  if (*project_id > 0) return "ingest";
+  if (path == "/metrics") return "metrics";
+  return "other";
+}
+
+std::optional<http::Response> Endpoints::CheckHead(const http::Request& head,
+                                                   std::string_view peer_ip) {
+  if (!ingest_ || head.method() != bhttp::verb::post) return std::nullopt;
+  std::string_view target = head.target();
+  std::string_view path = target.substr(0, target.find('?'));
+  int64_t project_id = 0;
+  bool legacy = false;
+  if (Route(path, false, &project_id, &legacy) != "ingest") return std::nullopt;
+  auto refusal = ingest_->CheckHead(project_id, legacy, head);
+  if (!refusal) return std::nullopt;
+  cors_.Decorate(head[bhttp::field::origin], *refusal);
+  metrics_.CountRequest("ingest", refusal->result_int(), std::chrono::nanoseconds(0), 0,
+                        refusal->body().size());
+  base::Log(base::LogLevel::kDebug, "request refused before its body",
+            {{"path", std::string(path)},
+             {"status", refusal->result_int()},
+             {"client", std::string(peer_ip)}});
+  return refusal;
+}
+
 void Endpoints::Handle(http::IncomingRequest in, http::Respond respond) {
   const auto method = in.request.method();
   std::string_view target = in.request.target();
@@ -74,34 +110,15 @@ void Endpoints::Handle(http::IncomingRequest in, http::Respond respond) {
   const bool is_get = method == bhttp::verb::get || method == bhttp::verb::head;
 
   bool legacy = false;
-  const int64_t project_id = IngestProject(path, &legacy);
-  // The store's own endpoints win over a catch-all tunnel path ("/*"); without a store, a
-  // tunnel host forwards even /api/<id>/envelope/ posts, as the reference worker does.
-  std::string route;
-  if (path == kLive || path == kReady) {
-    route = "health";
-  } else if (path == kSpoolStatus && spool_status_) {
-    route = "spool";
-  } else if (path == "/metrics" && is_get) {
-    route = "metrics";
-  } else if (api_ && web::Api::Matches(path)) {
-    route = "api";
-  } else if (ingest_ && project_id > 0) {
-    route = "ingest";
-  } else if (IsTunnelPath(path)) {
-    route = "tunnel";
-  } else if (project_id > 0) {
-    route = "ingest";
-  } else if (path == "/metrics") {
-    route = "metrics";
-  } else {
-    route = "other";
-  }
+  int64_t project_id = 0;
+  const std::string route(Route(path, is_get, &project_id, &legacy));
 
   // Every answer passes through here: CORS headers, the request counter and the log line.
+  // It also holds the request's memory lease, so the budget counts the body's bytes until
+  // the request is answered (the handlers may keep the body as long as that).
   auto finish = [this, route, path, method, origin = std::string(in.request[bhttp::field::origin]),
-                 peer = in.peer_ip, wire = in.wire_bytes, received = in.received,
-                 respond](http::Response res) {
+                 peer = in.peer_ip, wire = in.wire_bytes, received = in.received, respond,
+                 memory = in.memory](http::Response res) {
     cors_.Decorate(origin, res);
     auto elapsed = std::chrono::steady_clock::now() - received;
     metrics_.CountRequest(route, res.result_int(), elapsed, wire, res.body().size());
@@ -168,12 +185,34 @@ void Endpoints::Handle(http::IncomingRequest in, http::Respond respond) {
 http::Response Endpoints::Reject(http::ReadFailure failure, std::string_view peer_ip) {
   http::Response res;
   switch (failure) {
+    case http::ReadFailure::kNone:
     case http::ReadFailure::kBadRequest:
       res = http::JsonError(bhttp::status::bad_request, "malformed HTTP request");
+      break;
+    case http::ReadFailure::kObsFold:
+      res = http::JsonError(bhttp::status::bad_request,
+                            "malformed HTTP request: folded header line (obs-fold)");
+      break;
+    case http::ReadFailure::kChunkLineTooLong:
+      res = http::JsonError(bhttp::status::bad_request,
+                            "malformed HTTP request: chunk size line or extensions too long");
       break;
     case http::ReadFailure::kHeaderTooLarge:
       res = http::JsonError(bhttp::status::request_header_fields_too_large,
                             "request headers are too large");
+      break;
+    case http::ReadFailure::kTrailersTooLarge:
+      res = http::JsonError(bhttp::status::request_header_fields_too_large,
+                            "the trailer section of the chunked body is too large");
+      break;
+    case http::ReadFailure::kNotImplemented:
+      res = http::JsonError(bhttp::status::not_implemented,
+                            "transfer coding not implemented (only chunked is)");
+      break;
+    case http::ReadFailure::kOverBudget:
+      res = ErrorResponse(
+          base::Overloaded("too many request bodies in flight (limits.max_inflight_bytes); retry"));
+      metrics_.CountRejected("over_budget");
       break;
     case http::ReadFailure::kBodyTooLarge:
       res = http::JsonError(bhttp::status::payload_too_large,

@@ -24,6 +24,9 @@ class Endpoints final : public http::Handler {
 
   void Handle(http::IncomingRequest in, http::Respond respond) override;
   http::Response Reject(http::ReadFailure failure, std::string_view peer_ip) override;
+  // Ingest requests with a key in their headers are authenticated here, before their body.
+  std::optional<http::Response> CheckHead(const http::Request& head,
+                                          std::string_view peer_ip) override;
 
   // /ready/ answers 503 while `check` returns false. Called on I/O threads: must not block.
   void set_ready_check(std::function<bool()> check) { ready_check_ = std::move(check); }
@@ -33,6 +36,10 @@ class Endpoints final : public http::Handler {
 
  private:
   bool IsTunnelPath(std::string_view path) const;
+  // "health", "spool", "metrics", "api", "ingest", "tunnel" or "other"; for ingest paths also
+  // the project id from the path and whether it is the legacy /store/ endpoint.
+  std::string_view Route(std::string_view path, bool is_get, int64_t* project_id,
+                         bool* legacy) const;
 
   const config::Config& config_;
   Tunnel* tunnel_;

@@ -11,6 +11,7 @@
 #include "protocol/decompress.h"
 #include "server/client_ip.h"
 #include "server/http_status.h"
+#include "server/request_body.h"
 
 namespace ferry::server {
 
@@ -69,7 +70,7 @@ store::EventRecord ToRecord(int64_t project_id, event::NormalizedEvent ev,
 }  // namespace
 
 Ingest::Ingest(const config::Config& config, KeyCache& keys, store::EventWriter& writer,
-               Metrics& metrics, boost::asio::thread_pool& workers)
+               Metrics& metrics, Workers& workers)
     : config_(config), keys_(keys), writer_(writer), metrics_(metrics), workers_(workers) {}
 
 void Ingest::Handle(int64_t project_id, bool legacy, http::IncomingRequest in,
@@ -79,12 +80,16 @@ void Ingest::Handle(int64_t project_id, bool legacy, http::IncomingRequest in,
   job->legacy = legacy;
   job->client_ip = ClientIp(in, config_.server.trusted_proxies);
   job->in = std::move(in);
-  boost::asio::post(workers_, [this, job, respond] { Process(*job, respond); });
+  const uint64_t wire = job->in.request.body().size();
+  workers_.RunBodyJob(wire, config_.limits.max_envelope_bytes,
+                      [this, job, respond](uint64_t limit, bool last) {
+                        return Process(*job, limit, last, respond);
+                      });
 }
 
 void Ingest::Deliver(const protocol::Dsn& dsn, std::shared_ptr<const std::string> envelope,
                      std::string client_ip, http::Respond respond) {
-  boost::asio::post(workers_, [this, dsn, envelope, ip = std::move(client_ip), respond] {
+  boost::asio::post(workers_.light(), [this, dsn, envelope, ip = std::move(client_ip), respond] {
     auto key = keys_.Find(dsn.public_key);
     if (!key || !key->key.enabled || std::to_string(key->project.id) != dsn.project_id) {
       metrics_.CountItem("envelope", "unauthorized");
@@ -96,10 +101,9 @@ void Ingest::Deliver(const protocol::Dsn& dsn, std::shared_ptr<const std::string
   });
 }
 
-base::Result<KeyInfo> Ingest::Authenticate(const Job& job, const protocol::EnvelopeHeader* header) {
-  // Every place a client may put its key; all that are present must agree.
+base::Result<std::vector<std::pair<std::string, std::string>>> Ingest::HeaderKeys(
+    const http::Request& req) {
   std::vector<std::pair<std::string, std::string>> keys;  // (source, key)
-  const auto& req = job.in.request;
   if (auto v = req["X-Sentry-Auth"]; !v.empty()) {
     auto auth = protocol::ParseAuthHeader(v);
     if (!auth.ok())
@@ -119,10 +123,87 @@ base::Result<KeyInfo> Ingest::Authenticate(const Job& job, const protocol::Envel
       keys.emplace_back("sentry_key", auth->sentry_key);
     }
   }
+  for (const auto& [source, key] : keys) {
+    if (key != keys.front().second) {
+      return base::Unauthenticated("conflicting authentication: " + keys.front().first + " and " +
+                                   source + " name different keys");
+    }
+  }
+  return keys;
+}
+
+namespace {
+
+base::Status KeyAllows(const KeyInfo& info, int64_t project_id) {
+  if (!info.key.enabled) return base::PermissionDenied("project key is disabled");
+  if (info.project.id != project_id) {
+    return base::PermissionDenied("the key does not belong to project " +
+                                  std::to_string(project_id));
+  }
+  return base::Status::Ok();
+}
+
+base::Status UnknownProject(int64_t project_id) {
+  return base::PermissionDenied("unknown project " + std::to_string(project_id));
+}
+
+base::Status UnknownKey(const std::string& public_key) {
+  return base::PermissionDenied("unknown project key " + base::MaskSecret(public_key));
+}
+
+}  // namespace
+
+base::Result<KeyInfo> Ingest::CheckKey(int64_t project_id, const std::string& public_key) {
+  if (!keys_.FindProject(project_id)) return UnknownProject(project_id);
+  auto info = keys_.Find(public_key);
+  if (!info) return UnknownKey(public_key);
+  FERRY_RETURN_IF_ERROR(KeyAllows(*info, project_id));
+  return *info;
+}
+
+base::Status Ingest::CheckCachedKey(int64_t project_id, const std::string& public_key) {
+  bool miss_is_final = false;
+  if (!keys_.PeekProject(project_id, &miss_is_final)) {
+    return miss_is_final ? UnknownProject(project_id) : base::Status::Ok();
+  }
+  auto info = keys_.Peek(public_key, &miss_is_final);
+  if (!info) return miss_is_final ? UnknownKey(public_key) : base::Status::Ok();
+  return KeyAllows(*info, project_id);
+}
+
+std::optional<http::Response> Ingest::CheckHead(int64_t project_id, bool legacy,
+                                                const http::Request& head) {
+  auto refuse = [&](const base::Status& st) {
+    metrics_.CountItem(legacy ? "event" : "envelope", base::CodeName(st.code()));
+    return ErrorResponse(st);
+  };
+  auto keys = HeaderKeys(head);
+  if (!keys.ok()) return refuse(keys.status());
+  if (keys->empty()) {
+    // An envelope may name its key in its header's dsn, which is read with the body.
+    if (!legacy) return std::nullopt;
+    return refuse(base::Unauthenticated(
+        "missing authentication: send X-Sentry-Auth, sentry_key or an envelope dsn"));
+  }
+  // Only what the cache knows is judged here; a key it has not seen yet is looked up on a
+  // worker, before the body is decoded.
+  if (auto st = CheckCachedKey(project_id, keys->front().second); !st.ok()) return refuse(st);
+  return std::nullopt;
+}
+
+base::Result<KeyInfo> Ingest::Authenticate(const Job& job, const protocol::EnvelopeHeader* header) {
+  // Every place a client may put its key; all that are present must agree.
+  auto found = HeaderKeys(job.in.request);
+  if (!found.ok()) return found.status();
+  auto& keys = *found;
   if (header) {
     if (const auto* f = header->Find("dsn"); f && f->kind == protocol::JsonKind::kString) {
       auto dsn = protocol::ParseDsn(f->string_value);
       if (!dsn.ok()) return base::Unauthenticated("invalid envelope dsn: " + dsn.status().detail());
+      if (!keys.empty() && dsn->public_key != keys.front().second) {
+        return base::Unauthenticated("conflicting authentication: " + keys.front().first +
+                                     " and envelope dsn name different keys");
+      }
       keys.emplace_back("envelope dsn", dsn->public_key);
     }
   }
@@ -130,55 +211,46 @@ base::Result<KeyInfo> Ingest::Authenticate(const Job& job, const protocol::Envel
     return base::Unauthenticated(
         "missing authentication: send X-Sentry-Auth, sentry_key or an envelope dsn");
   }
-  for (const auto& [source, key] : keys) {
-    if (key != keys.front().second) {
-      return base::Unauthenticated("conflicting authentication: " + keys.front().first + " and " +
-                                   source + " name different keys");
-    }
-  }
-  if (!keys_.FindProject(job.project_id)) {
-    return base::PermissionDenied("unknown project " + std::to_string(job.project_id));
-  }
-  auto info = keys_.Find(keys.front().second);
-  if (!info) {
-    return base::PermissionDenied("unknown project key " + base::MaskSecret(keys.front().second));
-  }
-  if (!info->key.enabled) return base::PermissionDenied("project key is disabled");
-  if (info->project.id != job.project_id) {
-    return base::PermissionDenied("the key does not belong to project " +
-                                  std::to_string(job.project_id));
-  }
-  return *info;
+  return CheckKey(job.project_id, keys.front().second);
 }
 
-void Ingest::Process(Job& job, const http::Respond& respond) {
+// The key is checked before anything is decoded: from the headers, or from the envelope's
+// first line, which is all that is decoded until the key is known to be good.
+bool Ingest::Process(Job& job, uint64_t limit, bool last, const http::Respond& respond) {
   auto fail = [&](const base::Status& st) {
     metrics_.CountItem(job.legacy ? "event" : "envelope", base::CodeName(st.code()));
     respond(ErrorResponse(st));
+    return true;
   };
   auto& req = job.in.request;
-  const uint64_t max = config_.limits.max_envelope_bytes;
   auto codings = protocol::ParseContentEncoding(req[bhttp::field::content_encoding]);
   if (!codings.ok()) return fail(codings.status());
-  std::string body;
-  if (codings->empty()) {
-    body = std::move(req.body());
-  } else {
-    auto decoded = protocol::DecodeBody(*codings, req.body(), max);
-    if (!decoded.ok()) return fail(decoded.status());
-    body = std::move(*decoded);
-  }
-
+  base::Result<KeyInfo> key = base::Internal("not authenticated");
   if (job.legacy) {
-    auto key = Authenticate(job, nullptr);
-    if (!key.ok()) return fail(key.status());
-    return StoreEvent(*key, body, job.client_ip, {}, std::nullopt, respond);
+    key = Authenticate(job, nullptr);
+  } else {
+    auto line = DecodeFirstLine(job.in, *codings, limit);
+    if (!line.ok()) {
+      if (line.status().code() == base::Code::kTooLarge && !last) return false;
+      return fail(line.status());
+    }
+    auto header = protocol::ParseEnvelopeHeader(*line);
+    if (!header.ok()) return fail(header.status());
+    key = Authenticate(job, &*header);
   }
-  auto header = protocol::ParseEnvelopeHeader(body);
-  if (!header.ok()) return fail(header.status());
-  auto key = Authenticate(job, &*header);
   if (!key.ok()) return fail(key.status());
-  StoreEnvelope(*key, body, job.client_ip, respond);
+
+  auto body = DecodeRequestBody(job.in, *codings, limit, metrics_, /*count_bomb=*/last);
+  if (!body.ok()) {
+    if (body.status().code() == base::Code::kTooLarge && !last) return false;
+    return fail(body.status());
+  }
+  if (job.legacy) {
+    StoreEvent(*key, *body, job.client_ip, {}, std::nullopt, respond);
+  } else {
+    StoreEnvelope(*key, *body, job.client_ip, respond);
+  }
+  return true;
 }
 
 void Ingest::StoreEnvelope(const KeyInfo& key, std::string_view body, const std::string& client_ip,

@@ -1,10 +1,11 @@
 // Ingest into the built-in store: POST /api/<id>/envelope/ and /api/<id>/store/, and the
-// tunnel's delivery to this server's own DSNs. The I/O thread only hands the request to a
-// worker; the worker authenticates, decodes, normalizes and groups, then the EventWriter stores
-// the event in a group commit and the client is answered once it is durable.
+// tunnel's delivery to this server's own DSNs. A key in the request's headers is checked
+// against the key cache as soon as the header is read (CheckHead), before the body; the I/O
+// thread then only hands the request to a worker, which authenticates (reading no more than
+// the envelope's first line), decodes, normalizes and groups; the EventWriter stores the event
+// in a group commit and the client is answered once it is durable.
 #pragma once
 
-#include <boost/asio/thread_pool.hpp>
 #include <functional>
 #include <memory>
 #include <string>
@@ -18,6 +19,7 @@
 #include "server/key_cache.h"
 #include "server/metrics.h"
 #include "server/tunnel.h"
+#include "server/workers.h"
 #include "store/event_writer.h"
 
 namespace ferry::server {
@@ -25,10 +27,15 @@ namespace ferry::server {
 class Ingest final : public LocalStore {
  public:
   Ingest(const config::Config& config, KeyCache& keys, store::EventWriter& writer, Metrics& metrics,
-         boost::asio::thread_pool& workers);
+         Workers& workers);
 
   // `project_id` is the id from the path; `legacy` selects /store/ (one JSON event).
   void Handle(int64_t project_id, bool legacy, http::IncomingRequest in, http::Respond respond);
+
+  // Before the body is read (on an I/O thread, from the key cache only): the refusal of a
+  // request whose headers carry a bad, unknown or disabled key, or a /store/ request with none.
+  std::optional<http::Response> CheckHead(int64_t project_id, bool legacy,
+                                          const http::Request& head);
 
   // The tunnel's local delivery: `envelope` is decoded and its header already names `dsn`.
   void Deliver(const protocol::Dsn& dsn, std::shared_ptr<const std::string> envelope,
@@ -41,7 +48,17 @@ class Ingest final : public LocalStore {
 
  private:
   struct Job;
-  void Process(Job& job, const http::Respond& respond);
+  // One attempt with bodies decoded up to `limit`; false when the body needs more and `last`
+  // is false (Workers::BodyJob).
+  bool Process(Job& job, uint64_t limit, bool last, const http::Respond& respond);
+  // The keys named by the headers and the query, as (source, key); all must agree.
+  static base::Result<std::vector<std::pair<std::string, std::string>>> HeaderKeys(
+      const http::Request& req);
+  // The key's entry when it may send to the project (blocking: it may reload the cache).
+  base::Result<KeyInfo> CheckKey(int64_t project_id, const std::string& public_key);
+  // The same judged from the cache alone, for the I/O threads: a miss the cache cannot vouch
+  // for (it was not reloaded just now) passes, to be checked again on a worker.
+  base::Status CheckCachedKey(int64_t project_id, const std::string& public_key);
   base::Result<KeyInfo> Authenticate(const Job& job, const protocol::EnvelopeHeader* header);
   void StoreEnvelope(const KeyInfo& key, std::string_view body, const std::string& client_ip,
                      const http::Respond& respond);
@@ -55,7 +72,7 @@ class Ingest final : public LocalStore {
   KeyCache& keys_;
   store::EventWriter& writer_;
   Metrics& metrics_;
-  boost::asio::thread_pool& workers_;
+  Workers& workers_;
   std::function<void(notify::Alert)> alert_sink_;
 };
 

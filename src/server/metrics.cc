@@ -25,7 +25,11 @@ std::string Escape(std::string_view v) {
 
 }  // namespace
 
-Metrics::Metrics() = default;
+Metrics::Metrics() {
+  AddCounter("ferry_decompression_bombs_total",
+             "Compressed bodies refused because they decoded past their bound.",
+             [this] { return static_cast<double>(bombs()); });
+}
 
 void Metrics::CountRequest(std::string_view route, unsigned status,
                            std::chrono::nanoseconds latency, uint64_t bytes_in,

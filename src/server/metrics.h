@@ -23,6 +23,9 @@ class Metrics {
   // One envelope copy sent upstream; status is the upstream's, or 502/504 for failures.
   void CountForward(std::string_view upstream, unsigned status);
   void CountRejected(std::string_view reason);
+  // A compressed body refused because it decoded past its bound (tunnel or ingest).
+  void CountBomb() { bombs_.fetch_add(1, std::memory_order_relaxed); }
+  uint64_t bombs() const { return bombs_.load(std::memory_order_relaxed); }
   // Durable delivery: a failed attempt that will be retried, and copies given up for good.
   void CountRetry(std::string_view upstream, std::string_view reason);
   void CountDropped(std::string_view upstream, std::string_view reason, uint64_t n);
@@ -56,6 +59,7 @@ class Metrics {
   std::map<std::pair<std::string, std::string>, uint64_t> items_;    // (category, outcome)
   std::map<std::pair<std::string, std::string>, uint64_t> retries_;  // (upstream, reason)
   std::map<std::pair<std::string, std::string>, uint64_t> dropped_;  // (upstream, reason)
+  std::atomic<uint64_t> bombs_{0};
   uint64_t bytes_in_ = 0;
   uint64_t bytes_out_ = 0;
   std::vector<Gauge> gauges_;

@@ -13,6 +13,7 @@
 #include "protocol/rate_limits.h"
 #include "server/client_ip.h"
 #include "server/http_status.h"
+#include "server/request_body.h"
 
 namespace ferry::server {
 
@@ -30,6 +31,8 @@ std::string_view RejectReason(base::Code code) {
       return "not_allowed";
     case base::Code::kUnavailable:
       return "store_unavailable";
+    case base::Code::kOverloaded:
+      return "over_budget";
     default:
       return "other";
   }
@@ -82,7 +85,7 @@ base::Result<forward::Endpoint> ParseBaseUrl(std::string_view text) {
 base::Result<std::unique_ptr<Tunnel>> Tunnel::Create(const config::Config& config,
                                                      forward::UpstreamClient& client,
                                                      Metrics& metrics, LocalStore* local,
-                                                     DurableDelivery durable) {
+                                                     DurableDelivery durable, Workers* workers) {
   if (config.tunnel.delivery == config::Delivery::kDurable &&
       (durable.writer == nullptr || durable.limits == nullptr)) {
     return base::Internal("durable delivery needs a spool");
@@ -110,12 +113,13 @@ base::Result<std::unique_ptr<Tunnel>> Tunnel::Create(const config::Config& confi
                                              std::chrono::milliseconds(up.connect_timeout_ms)});
   }
   return std::unique_ptr<Tunnel>(new Tunnel(config, std::move(*remap), std::move(allow),
-                                            std::move(overrides), client, metrics, local, durable));
+                                            std::move(overrides), client, metrics, local, durable,
+                                            workers));
 }
 
 Tunnel::Tunnel(const config::Config& config, RemapTable remap, Allowlist allow,
                std::map<std::string, UpstreamOverride> overrides, forward::UpstreamClient& client,
-               Metrics& metrics, LocalStore* local, DurableDelivery durable)
+               Metrics& metrics, LocalStore* local, DurableDelivery durable, Workers* workers)
     : config_(config),
       remap_(std::move(remap)),
       allow_(std::move(allow)),
@@ -123,7 +127,8 @@ Tunnel::Tunnel(const config::Config& config, RemapTable remap, Allowlist allow,
       client_(client),
       metrics_(metrics),
       local_(local),
-      durable_(durable) {}
+      durable_(durable),
+      workers_(workers) {}
 
 forward::Endpoint Tunnel::EndpointFor(const protocol::Dsn& dsn,
                                       const std::string& host_port) const {
@@ -186,26 +191,8 @@ void Tunnel::Address(Delivery& d) const {
   if (!d.user_agent.empty()) d.request.headers.emplace_back("User-Agent", d.user_agent);
 }
 
-base::Result<std::vector<Delivery>> Tunnel::Prepare(http::IncomingRequest& in) const {
-  auto& req = in.request;
-  const uint64_t max = config_.limits.max_envelope_bytes;
-  auto codings = protocol::ParseContentEncoding(req[bhttp::field::content_encoding]);
-  if (!codings.ok()) return codings.status();
-  std::shared_ptr<const std::string> body;
-  if (codings->empty()) {
-    if (req.body().size() > max) {
-      return base::TooLarge("envelope exceeds " + std::to_string(max) + " bytes");
-    }
-    body = std::make_shared<const std::string>(std::move(req.body()));
-  } else {
-    auto decoded = protocol::DecodeBody(*codings, req.body(), max);
-    if (!decoded.ok()) return decoded.status();
-    body = std::make_shared<const std::string>(std::move(*decoded));
-  }
-
-  auto header = protocol::ParseEnvelopeHeader(*body);
-  if (!header.ok()) return header.status();
-  const auto* dsn_field = header->Find("dsn");
+base::Result<Tunnel::Routing> Tunnel::Route(const protocol::EnvelopeHeader& header) const {
+  const auto* dsn_field = header.Find("dsn");
   if (dsn_field == nullptr) return base::InvalidArgument("envelope header has no \"dsn\"");
   if (dsn_field->kind != protocol::JsonKind::kString) {
     return base::InvalidArgument("envelope header \"dsn\" is not a string");
@@ -215,30 +202,55 @@ base::Result<std::vector<Delivery>> Tunnel::Prepare(http::IncomingRequest& in) c
     return base::InvalidArgument("envelope header \"dsn\" is invalid: " +
                                  client_dsn.status().detail());
   }
+  Routing routing;
+  routing.client_dsn_text = dsn_field->string_value;
+  routing.client_dsn = std::move(*client_dsn);
+  routing.remapped = remap_.Find(routing.client_dsn_text);
+  for (size_t i = 0; i < routing.size(); ++i) FERRY_RETURN_IF_ERROR(Check(routing.target(i)));
+  return routing;
+}
 
-  const auto* remapped = remap_.Find(dsn_field->string_value);
-  std::vector<const protocol::Dsn*> targets;
-  if (remapped) {
-    for (const auto& t : *remapped) targets.push_back(&t.dsn);
-  } else {
-    targets.push_back(&*client_dsn);
+base::Result<std::vector<Delivery>> Tunnel::Prepare(http::IncomingRequest& in) const {
+  return Prepare(in, config_.limits.max_envelope_bytes, true);
+}
+
+base::Result<std::vector<Delivery>> Tunnel::Prepare(http::IncomingRequest& in, uint64_t limit,
+                                                    bool last) const {
+  auto& req = in.request;
+  auto codings = protocol::ParseContentEncoding(req[bhttp::field::content_encoding]);
+  if (!codings.ok()) return codings.status();
+  if (!codings->empty()) {
+    // Whether the envelope may pass at all is decided by its first line, which is decoded
+    // before the rest: a refused DSN costs no decoding.
+    auto line = DecodeFirstLine(in, *codings, limit);
+    if (!line.ok()) return line.status();
+    auto header = protocol::ParseEnvelopeHeader(*line);
+    if (!header.ok()) return header.status();
+    FERRY_RETURN_IF_ERROR(Route(*header).status());
   }
-  for (const auto* dsn : targets) FERRY_RETURN_IF_ERROR(Check(*dsn));
+  auto decoded = DecodeRequestBody(in, *codings, limit, metrics_, /*count_bomb=*/last);
+  if (!decoded.ok()) return decoded.status();
+  auto body = std::make_shared<const std::string>(std::move(*decoded));
+
+  auto header = protocol::ParseEnvelopeHeader(*body);
+  if (!header.ok()) return header.status();
+  auto routing = Route(*header);
+  if (!routing.ok()) return routing.status();
 
   const std::string client_ip = ClientIp(in, config_.server.trusted_proxies);
   const std::string sentry_client = SentryClient(req);
   const std::string user_agent(req[bhttp::field::user_agent]);
   std::vector<Delivery> deliveries;
-  for (size_t i = 0; i < targets.size(); ++i) {
+  for (size_t i = 0; i < routing->size(); ++i) {
     Delivery d;
-    d.dsn = *targets[i];
-    d.dsn_text = remapped ? (*remapped)[i].text : dsn_field->string_value;
+    d.dsn = routing->target(i);
+    d.dsn_text = routing->remapped ? (*routing->remapped)[i].text : routing->client_dsn_text;
     d.client_ip = client_ip;
     d.sentry_client = sentry_client;
     d.user_agent = user_agent;
     d.local = allow_.IsOwn(d.dsn);
     Address(d);
-    if (remapped) {
+    if (routing->remapped) {
       protocol::HeaderRewrite rewrite;
       rewrite.dsn = d.dsn_text;
       rewrite.trace_public_key = d.dsn.public_key;
@@ -252,14 +264,35 @@ base::Result<std::vector<Delivery>> Tunnel::Prepare(http::IncomingRequest& in) c
 }
 
 void Tunnel::Handle(http::IncomingRequest in, http::Respond respond) {
-  auto deliveries = Prepare(in);
-  if (!deliveries.ok()) {
-    metrics_.CountRejected(RejectReason(deliveries.status().code()));
-    respond(ErrorResponse(deliveries.status()));
+  // A small body without a coding costs no more than its header scan: it is done here, on
+  // the I/O thread. Anything to decode, or big, goes to the workers.
+  const uint64_t wire = in.request.body().size();
+  const bool inline_work =
+      workers_ == nullptr ||
+      (in.request[bhttp::field::content_encoding].empty() && wire <= Workers::kLightBodyBytes);
+  if (inline_work) {
+    Process(in, config_.limits.max_envelope_bytes, true, respond);
     return;
   }
+  auto job = std::make_shared<http::IncomingRequest>(std::move(in));
+  workers_->RunBodyJob(wire, config_.limits.max_envelope_bytes,
+                       [this, job, respond](uint64_t limit, bool last) {
+                         return Process(*job, limit, last, respond);
+                       });
+}
+
+bool Tunnel::Process(http::IncomingRequest& in, uint64_t limit, bool last,
+                     const http::Respond& respond) {
+  auto deliveries = Prepare(in, limit, last);
+  if (!deliveries.ok()) {
+    if (deliveries.status().code() == base::Code::kTooLarge && !last) return false;
+    metrics_.CountRejected(RejectReason(deliveries.status().code()));
+    respond(ErrorResponse(deliveries.status()));
+    return true;
+  }
   if (config_.tunnel.delivery != config::Delivery::kDurable) {
-    return SendDirect(*deliveries, respond);
+    SendDirect(*deliveries, respond);
+    return true;
   }
   // The envelope's item categories decide whether a learned rate limit covers it, and its
   // event id is the answer; both come from the body every copy shares.
@@ -279,6 +312,7 @@ void Tunnel::Handle(http::IncomingRequest in, http::Respond respond) {
     }
   }
   SpoolAndAnswer(*deliveries, event_id, categories, respond);
+  return true;
 }
 
 void Tunnel::SendDirect(std::vector<Delivery>& deliveries, const http::Respond& respond) {

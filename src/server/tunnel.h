@@ -1,8 +1,10 @@
 // The tunnel endpoint (DESIGN.md §2.4): decode the body, read the envelope header, remap the
 // DSN, refuse what is not allowed, and deliver a copy to each target.
 //
-// Life of an envelope through this file: Handle → Prepare (pure: decode, parse, remap,
-// allow; every refusal is a Status) → then, per target:
+// Life of an envelope through this file: Handle (a small plain body stays on the I/O thread,
+// the rest goes to the workers) → Prepare (pure: the first line read and checked before
+// anything else is decoded, then decode, parse, remap, allow; every refusal is a Status) →
+// then, per target:
 //  - direct mode: one upstream request; the first target's answer (or 502/504) goes back;
 //  - durable mode: refused at once with 429 while a learned rate limit covers it, else pushed
 //    to the spool (group commit) and answered 200 {"id"} once durable; the drainer delivers it
@@ -23,8 +25,10 @@
 #include "forward/upstream_client.h"
 #include "http/types.h"
 #include "protocol/dsn.h"
+#include "protocol/envelope.h"
 #include "server/metrics.h"
 #include "server/remap_table.h"
+#include "server/workers.h"
 #include "spool/spool.h"
 
 namespace ferry::server {
@@ -64,15 +68,21 @@ class Tunnel {
   // Errors: a bad `upstreams` entry or remap target, naming the key.
   // `local` may be null when the built-in store is disabled.
   // `durable` is used when tunnel.delivery is durable and must then be set.
+  // Without `workers` every request is done on the calling thread (tests).
   static base::Result<std::unique_ptr<Tunnel>> Create(const config::Config& config,
                                                       forward::UpstreamClient& client,
                                                       Metrics& metrics, LocalStore* local = nullptr,
-                                                      DurableDelivery durable = {});
+                                                      DurableDelivery durable = {},
+                                                      Workers* workers = nullptr);
 
   void Handle(http::IncomingRequest in, http::Respond respond);
 
   // Everything up to the network: the deliveries for this request, or why there are none.
   base::Result<std::vector<Delivery>> Prepare(http::IncomingRequest& in) const;
+  // The same with the body decoded up to `limit`; `last` is false for an attempt that may be
+  // redone with a higher limit (Workers::BodyJob), which then counts no bomb.
+  base::Result<std::vector<Delivery>> Prepare(http::IncomingRequest& in, uint64_t limit,
+                                              bool last) const;
 
   // A spooled delivery made ready to send (for the drainer): the request is rebuilt from the
   // entry's metadata with the current upstream settings.
@@ -86,9 +96,24 @@ class Tunnel {
     std::chrono::milliseconds timeout, connect_timeout;
   };
 
+  // Where an envelope goes: its DSN as sent and the targets after remap, each one allowed.
+  struct Routing {
+    std::string client_dsn_text;
+    protocol::Dsn client_dsn;
+    const std::vector<RemapTarget>* remapped = nullptr;  // null: the client's DSN itself
+    size_t size() const { return remapped ? remapped->size() : 1; }
+    const protocol::Dsn& target(size_t i) const {
+      return remapped ? (*remapped)[i].dsn : client_dsn;
+    }
+  };
+
   Tunnel(const config::Config& config, RemapTable remap, Allowlist allow,
          std::map<std::string, UpstreamOverride> overrides, forward::UpstreamClient& client,
-         Metrics& metrics, LocalStore* local, DurableDelivery durable);
+         Metrics& metrics, LocalStore* local, DurableDelivery durable, Workers* workers);
+
+  base::Result<Routing> Route(const protocol::EnvelopeHeader& header) const;
+  // One attempt (Workers::BodyJob): false when the body needs a higher limit than `limit`.
+  bool Process(http::IncomingRequest& in, uint64_t limit, bool last, const http::Respond& respond);
 
   // Fills endpoint, target, headers and labels of `d` from its dsn and client fields.
   void Address(Delivery& d) const;
@@ -108,6 +133,7 @@ class Tunnel {
   Metrics& metrics_;
   LocalStore* local_;
   DurableDelivery durable_;
+  Workers* workers_;
 };
 
 // "https://host[:port]" parsed; ports default by scheme. Errors name the text.

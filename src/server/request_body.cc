@@ -1,0 +1,57 @@
+#include "server/request_body.h"
+
+namespace ferry::server {
+
+base::Result<std::string> DecodeRequestBody(http::IncomingRequest& in,
+                                            const std::vector<protocol::Encoding>& codings,
+                                            uint64_t limit, Metrics& metrics, bool count_bomb) {
+  auto& body = in.request.body();
+  if (codings.empty()) {
+    if (body.size() > limit) {
+      return base::TooLarge("envelope exceeds " + std::to_string(limit) + " bytes");
+    }
+    return std::move(body);
+  }
+  // The decoded bytes get a lease of their own first: a decode cut short (too large, or to be
+  // redone on a heavy worker) gives its memory back at once.
+  base::MemoryLease decoded(in.memory ? in.memory->budget() : nullptr);
+  protocol::DecodeOptions options;
+  options.max_output = limit;
+  options.lease = &decoded;
+  auto result = protocol::DecodeBody(codings, body, options);
+  if (!result.ok()) {
+    if (result.status().code() == base::Code::kTooLarge && count_bomb) metrics.CountBomb();
+    return result.status();
+  }
+  if (in.memory) in.memory->Absorb(std::move(decoded));
+  return result;
+}
+
+base::Result<std::string> DecodeFirstLine(const http::IncomingRequest& in,
+                                          const std::vector<protocol::Encoding>& codings,
+                                          uint64_t max_outer) {
+  const auto& body = in.request.body();
+  base::Result<std::string> result = std::string();
+  if (codings.empty()) {
+    result = std::string(std::string_view(body).substr(0, kMaxEnvelopeHeaderLine));
+  } else {
+    // The line's bytes are few and freed at once: they are charged, not waited for.
+    base::MemoryLease decoded(in.memory ? in.memory->budget() : nullptr);
+    protocol::DecodeOptions options;
+    options.max_output = kMaxEnvelopeHeaderLine;
+    options.first_line = true;
+    options.max_output_outer = max_outer;
+    options.lease = &decoded;
+    result = protocol::DecodeBody(codings, body, options);
+  }
+  if (!result.ok()) return result.status();
+  auto eol = result->find('\n');
+  if (eol == std::string::npos && result->size() >= kMaxEnvelopeHeaderLine) {
+    return base::InvalidArgument("envelope header line exceeds " +
+                                 std::to_string(kMaxEnvelopeHeaderLine) + " bytes");
+  }
+  if (eol != std::string::npos) result->resize(eol);
+  return result;
+}
+
+}  // namespace ferry::server
