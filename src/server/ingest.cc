@@ -89,7 +89,7 @@ void Ingest::Handle(int64_t project_id, bool legacy, http::IncomingRequest in,
 
 void Ingest::Deliver(const protocol::Dsn& dsn, std::shared_ptr<const std::string> envelope,
                      std::string client_ip, http::Respond respond) {
-  boost::asio::post(workers_.light(), [this, dsn, envelope, ip = std::move(client_ip), respond] {
+  auto job = [this, dsn, envelope, ip = std::move(client_ip), respond] {
     auto key = keys_.Find(dsn.public_key);
     if (!key || !key->key.enabled || std::to_string(key->project.id) != dsn.project_id) {
       metrics_.CountItem("envelope", "unauthorized");
@@ -98,7 +98,12 @@ void Ingest::Deliver(const protocol::Dsn& dsn, std::shared_ptr<const std::string
       return;
     }
     StoreEnvelope(*key, *envelope, ip, respond);
-  });
+  };
+  if (envelope->size() > Workers::kLightBodyBytes) {
+    workers_.PostHeavy(std::move(job));
+  } else {
+    boost::asio::post(workers_.light(), std::move(job));
+  }
 }
 
 base::Result<std::vector<std::pair<std::string, std::string>>> Ingest::HeaderKeys(
@@ -161,13 +166,15 @@ base::Result<KeyInfo> Ingest::CheckKey(int64_t project_id, const std::string& pu
   return *info;
 }
 
-base::Status Ingest::CheckCachedKey(int64_t project_id, const std::string& public_key) {
-  bool miss_is_final = false;
-  if (!keys_.PeekProject(project_id, &miss_is_final)) {
-    return miss_is_final ? UnknownProject(project_id) : base::Status::Ok();
+base::Status Ingest::CheckCachedKey(int64_t project_id, const std::string& public_key,
+                                    bool legacy) {
+  auto info = keys_.Peek(public_key);
+  if (!info) return base::Status::Ok();
+  if (!legacy && info->project.id != project_id) {
+    // The envelope's dsn may name another key, which is a conflict (401), not a key of the
+    // wrong project (403): only the first line can tell.
+    return info->key.enabled ? base::Status::Ok() : KeyAllows(*info, project_id);
   }
-  auto info = keys_.Peek(public_key, &miss_is_final);
-  if (!info) return miss_is_final ? UnknownKey(public_key) : base::Status::Ok();
   return KeyAllows(*info, project_id);
 }
 
@@ -185,9 +192,12 @@ std::optional<http::Response> Ingest::CheckHead(int64_t project_id, bool legacy,
     return refuse(base::Unauthenticated(
         "missing authentication: send X-Sentry-Auth, sentry_key or an envelope dsn"));
   }
-  // Only what the cache knows is judged here; a key it has not seen yet is looked up on a
-  // worker, before the body is decoded.
-  if (auto st = CheckCachedKey(project_id, keys->front().second); !st.ok()) return refuse(st);
+  // Only what the cache knows is judged here: a disabled key, or a key of another project. A key
+  // it has not seen (unknown, or created a moment ago) is looked up on a worker, still before
+  // anything is decoded.
+  if (auto st = CheckCachedKey(project_id, keys->front().second, legacy); !st.ok()) {
+    return refuse(st);
+  }
   return std::nullopt;
 }
 

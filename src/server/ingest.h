@@ -33,7 +33,8 @@ class Ingest final : public LocalStore {
   void Handle(int64_t project_id, bool legacy, http::IncomingRequest in, http::Respond respond);
 
   // Before the body is read (on an I/O thread, from the key cache only): the refusal of a
-  // request whose headers carry a bad, unknown or disabled key, or a /store/ request with none.
+  // request whose headers carry a malformed, conflicting, disabled or wrong-project key, or a
+  // /store/ request with none.
   std::optional<http::Response> CheckHead(int64_t project_id, bool legacy,
                                           const http::Request& head);
 
@@ -56,9 +57,9 @@ class Ingest final : public LocalStore {
       const http::Request& req);
   // The key's entry when it may send to the project (blocking: it may reload the cache).
   base::Result<KeyInfo> CheckKey(int64_t project_id, const std::string& public_key);
-  // The same judged from the cache alone, for the I/O threads: a miss the cache cannot vouch
-  // for (it was not reloaded just now) passes, to be checked again on a worker.
-  base::Status CheckCachedKey(int64_t project_id, const std::string& public_key);
+  // The same judged from the cache alone, for the I/O threads: a key the cache does not hold
+  // passes, to be checked again on a worker.
+  base::Status CheckCachedKey(int64_t project_id, const std::string& public_key, bool legacy);
   base::Result<KeyInfo> Authenticate(const Job& job, const protocol::EnvelopeHeader* header);
   void StoreEnvelope(const KeyInfo& key, std::string_view body, const std::string& client_ip,
                      const http::Respond& respond);

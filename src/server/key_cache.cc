@@ -67,21 +67,10 @@ std::optional<ProjectInfo> KeyCache::FindProject(int64_t id) {
 
 // A stale cache vouches for nothing: what it says of a key (even "disabled") may have changed,
 // and only a worker's Find reloads it.
-std::optional<KeyInfo> KeyCache::Peek(const std::string& public_key, bool* miss_is_final) {
+std::optional<KeyInfo> KeyCache::Peek(const std::string& public_key) {
   std::lock_guard lock(mu_);
-  *miss_is_final = false;
   if (Stale()) return std::nullopt;
   if (auto it = keys_.find(public_key); it != keys_.end()) return it->second;
-  *miss_is_final = std::chrono::steady_clock::now() - last_reload_ < kMissTrust;
-  return std::nullopt;
-}
-
-std::optional<ProjectInfo> KeyCache::PeekProject(int64_t id, bool* miss_is_final) {
-  std::lock_guard lock(mu_);
-  *miss_is_final = false;
-  if (Stale()) return std::nullopt;
-  if (auto it = projects_.find(id); it != projects_.end()) return it->second;
-  *miss_is_final = std::chrono::steady_clock::now() - last_reload_ < kMissTrust;
   return std::nullopt;
 }
 

@@ -42,10 +42,9 @@ class KeyCache {
   std::optional<ProjectInfo> FindProject(int64_t id);
 
   // Non-blocking, for the I/O threads: the cached entry, never a reload; nothing while the
-  // cache is stale. On a miss, `*miss_is_final` tells whether the miss can be trusted: the
-  // cache was reloaded within kMissTrust (so a key created just before would be in it).
-  std::optional<KeyInfo> Peek(const std::string& public_key, bool* miss_is_final);
-  std::optional<ProjectInfo> PeekProject(int64_t id, bool* miss_is_final);
+  // cache is stale. A miss proves nothing (the key may have been created with the CLI since
+  // the last reload): only Find can say a key does not exist.
+  std::optional<KeyInfo> Peek(const std::string& public_key);
 
  private:
   // Reloads unless a reload started after `seen_started` was read (reloads are serialized,
@@ -54,7 +53,6 @@ class KeyCache {
   void ReloadSince(uint64_t seen_started);
 
   static constexpr std::chrono::seconds kRefreshInterval{5};
-  static constexpr std::chrono::seconds kMissTrust{1};
 
   // True when the last reload started more than kRefreshInterval ago. REQUIRES: mu_ held.
   bool Stale() const { return std::chrono::steady_clock::now() - last_reload_ > kRefreshInterval; }

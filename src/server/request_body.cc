@@ -31,27 +31,28 @@ base::Result<std::string> DecodeFirstLine(const http::IncomingRequest& in,
                                           const std::vector<protocol::Encoding>& codings,
                                           uint64_t max_outer) {
   const auto& body = in.request.body();
-  base::Result<std::string> result = std::string();
+  std::string_view line;
+  base::Result<std::string> decoded = std::string();
   if (codings.empty()) {
-    result = std::string(std::string_view(body).substr(0, kMaxEnvelopeHeaderLine));
+    line = std::string_view(body).substr(0, kMaxEnvelopeHeaderLine);
   } else {
     // The line's bytes are few and freed at once: they are charged, not waited for.
-    base::MemoryLease decoded(in.memory ? in.memory->budget() : nullptr);
+    base::MemoryLease lease(in.memory ? in.memory->budget() : nullptr);
     protocol::DecodeOptions options;
     options.max_output = kMaxEnvelopeHeaderLine;
     options.first_line = true;
     options.max_output_outer = max_outer;
-    options.lease = &decoded;
-    result = protocol::DecodeBody(codings, body, options);
+    options.lease = &lease;
+    decoded = protocol::DecodeBody(codings, body, options);
+    if (!decoded.ok()) return decoded.status();
+    line = *decoded;
   }
-  if (!result.ok()) return result.status();
-  auto eol = result->find('\n');
-  if (eol == std::string::npos && result->size() >= kMaxEnvelopeHeaderLine) {
+  auto eol = line.find('\n');
+  if (eol == std::string_view::npos && line.size() >= kMaxEnvelopeHeaderLine) {
     return base::InvalidArgument("envelope header line exceeds " +
                                  std::to_string(kMaxEnvelopeHeaderLine) + " bytes");
   }
-  if (eol != std::string::npos) result->resize(eol);
-  return result;
+  return std::string(line.substr(0, eol));
 }
 
 }  // namespace ferry::server
