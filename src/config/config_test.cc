@@ -156,6 +156,19 @@ TEST_F(ConfigTest, DesignExampleParses) {
   EXPECT_EQ(up.connect_timeout_ms, 5000u);
 }
 
+TEST_F(ConfigTest, WorkersAndInflightBudgetDefaultFromTheMachine) {
+  auto config = Parse("limits: { max_envelope_bytes: 1000000, max_event_bytes: 1000 }\n");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_GE(config->server.workers, 2);
+  EXPECT_GE(config->limits.max_inflight_bytes, 2 * 1000000u + (64u << 20))
+      << "one request at the limits must always fit";
+  auto set = Parse("server: { workers: 3 }\nlimits: { max_inflight_bytes: 4096 }\n");
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_EQ(set->server.workers, 3);
+  EXPECT_EQ(set->limits.max_inflight_bytes, 4096u);
+  EXPECT_THAT(Error("server: { workers: -1 }"), HasSubstr("server.workers"));
+}
+
 TEST_F(ConfigTest, ExtensionKeysAreAccepted) {
   auto config = Parse(R"(
 server: { threads: 4 }
