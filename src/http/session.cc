@@ -64,6 +64,22 @@ auto AsyncHandle(Handler& handler, IncomingRequest in, Token&& token) {
       token, std::move(in));
 }
 
+// Runs a deferred head check and completes with its verdict, back on the caller's executor.
+template <typename Token>
+auto AsyncDeferred(std::function<void(HeadVerdict::Done)> deferred, Token&& token) {
+  return asio::async_initiate<Token, void(std::optional<Response>)>(
+      [](auto completion, std::function<void(HeadVerdict::Done)> deferred) {
+        auto shared = std::make_shared<decltype(completion)>(std::move(completion));
+        auto executor = asio::get_associated_executor(*shared);
+        deferred([shared, executor](std::optional<Response> refusal) {
+          asio::post(executor, [shared, refusal = std::move(refusal)]() mutable {
+            (*shared)(std::move(refusal));
+          });
+        });
+      },
+      token, std::move(deferred));
+}
+
 // The status line and header fields of `response`. Written by hand into one reused buffer:
 // Beast's generic serializer cost several percent of the instructions per request.
 void SerializeHead(const Response& response, std::string& head) {
@@ -266,8 +282,12 @@ asio::awaitable<void> Session<Stream>::Run() {
 
     {
       // The header is complete: the handler may refuse the request before its body is read.
-      if (auto refusal = server_.handler_->CheckHead(reader.request(), peer_ip_)) {
-        co_await RefuseAndClose(std::move(*refusal));
+      HeadVerdict verdict = server_.handler_->CheckHead(reader.request(), peer_ip_);
+      if (verdict.deferred) {
+        verdict.refusal = co_await AsyncDeferred(std::move(verdict.deferred), asio::use_awaitable);
+      }
+      if (verdict.refusal) {
+        co_await RefuseAndClose(std::move(*verdict.refusal));
         break;
       }
       auto lease = std::make_shared<base::MemoryLease>(server_.budget_);

@@ -59,6 +59,15 @@ enum class ReadFailure {
   kPlainHttpToTls,    // a plain-HTTP request on a TLS listener (answered in plain text)
 };
 
+// What Handler::CheckHead decided about a request whose body is not read yet.
+struct HeadVerdict {
+  using Done = std::function<void(std::optional<Response>)>;
+  std::optional<Response> refusal;  // refuse with this answer
+  // When set, the decision is made later: the server calls it once with a Done that it must
+  // call exactly once, from any thread (nullopt = go on).
+  std::function<void(Done)> deferred;
+};
+
 class Handler {
  public:
   virtual ~Handler() = default;
@@ -66,13 +75,13 @@ class Handler {
   virtual void Handle(IncomingRequest in, Respond respond) = 0;
   // The answer for a request that could not be read; the connection closes after it.
   virtual Response Reject(ReadFailure failure, std::string_view peer_ip) = 0;
-  // Called on the I/O thread once a request's header is read, before its body: an answer
-  // refuses the request at once (the body is not read and the connection closes), nullopt
-  // lets it go on. Must not block.
-  virtual std::optional<Response> CheckHead(const Request& head, std::string_view peer_ip) {
+  // Called on the I/O thread once a request's header is read, before its body: it may refuse
+  // the request at once (the body is not read and the connection closes), let it go on, or
+  // defer the decision to work that must not run on the I/O thread. Must not block.
+  virtual HeadVerdict CheckHead(const Request& head, std::string_view peer_ip) {
     (void)head;
     (void)peer_ip;
-    return std::nullopt;
+    return {};
   }
 };
 

@@ -83,24 +83,34 @@ std::string_view Endpoints::Route(std::string_view path, bool is_get, int64_t* p
   return "other";
 }
 
-std::optional<http::Response> Endpoints::CheckHead(const http::Request& head,
-                                                   std::string_view peer_ip) {
-  if (!ingest_ || head.method() != bhttp::verb::post) return std::nullopt;
+http::HeadVerdict Endpoints::CheckHead(const http::Request& head, std::string_view peer_ip) {
+  if (!ingest_ || head.method() != bhttp::verb::post) return {};
   std::string_view target = head.target();
   std::string_view path = target.substr(0, target.find('?'));
   int64_t project_id = 0;
   bool legacy = false;
-  if (Route(path, false, &project_id, &legacy) != "ingest") return std::nullopt;
-  auto refusal = ingest_->CheckHead(project_id, legacy, head);
-  if (!refusal) return std::nullopt;
-  cors_.Decorate(head[bhttp::field::origin], *refusal);
-  metrics_.CountRequest("ingest", refusal->result_int(), std::chrono::nanoseconds(0), 0,
-                        refusal->body().size());
-  base::Log(base::LogLevel::kDebug, "request refused before its body",
-            {{"path", std::string(path)},
-             {"status", refusal->result_int()},
-             {"client", std::string(peer_ip)}});
-  return refusal;
+  if (Route(path, false, &project_id, &legacy) != "ingest") return {};
+  // A refusal gets what every answer gets: CORS headers, a count, a debug line.
+  auto decorate = [this, origin = std::string(head[bhttp::field::origin]), path = std::string(path),
+                   peer = std::string(peer_ip)](http::Response& refusal) {
+    cors_.Decorate(origin, refusal);
+    metrics_.CountRequest("ingest", refusal.result_int(), std::chrono::nanoseconds(0), 0,
+                          refusal.body().size());
+    base::Log(base::LogLevel::kDebug, "request refused before its body",
+              {{"path", path}, {"status", refusal.result_int()}, {"client", peer}});
+  };
+  http::HeadVerdict verdict = ingest_->CheckHead(project_id, legacy, head);
+  if (verdict.refusal) decorate(*verdict.refusal);
+  if (verdict.deferred) {
+    verdict.deferred = [decorate,
+                        inner = std::move(verdict.deferred)](http::HeadVerdict::Done done) {
+      inner([decorate, done = std::move(done)](std::optional<http::Response> refusal) {
+        if (refusal) decorate(*refusal);
+        done(std::move(refusal));
+      });
+    };
+  }
+  return verdict;
 }
 
 void Endpoints::Handle(http::IncomingRequest in, http::Respond respond) {

@@ -25,8 +25,7 @@ class Endpoints final : public http::Handler {
   void Handle(http::IncomingRequest in, http::Respond respond) override;
   http::Response Reject(http::ReadFailure failure, std::string_view peer_ip) override;
   // Ingest requests with a key in their headers are authenticated here, before their body.
-  std::optional<http::Response> CheckHead(const http::Request& head,
-                                          std::string_view peer_ip) override;
+  http::HeadVerdict CheckHead(const http::Request& head, std::string_view peer_ip) override;
 
   // /ready/ answers 503 while `check` returns false. Called on I/O threads: must not block.
   void set_ready_check(std::function<bool()> check) { ready_check_ = std::move(check); }

@@ -166,39 +166,54 @@ base::Result<KeyInfo> Ingest::CheckKey(int64_t project_id, const std::string& pu
   return *info;
 }
 
-base::Status Ingest::CheckCachedKey(int64_t project_id, const std::string& public_key,
-                                    bool legacy) {
-  auto info = keys_.Peek(public_key);
-  if (!info) return base::Status::Ok();
-  if (!legacy && info->project.id != project_id) {
-    // The envelope's dsn may name another key, which is a conflict (401), not a key of the
-    // wrong project (403): only the first line can tell.
-    return info->key.enabled ? base::Status::Ok() : KeyAllows(*info, project_id);
-  }
+base::Status Ingest::HeadKeyStatus(const KeyInfo* info, int64_t project_id,
+                                   const std::string& public_key, bool legacy) {
+  if (info == nullptr) return UnknownKey(public_key);
+  if (!legacy && info->key.enabled && info->project.id != project_id) return base::Status::Ok();
   return KeyAllows(*info, project_id);
 }
 
-std::optional<http::Response> Ingest::CheckHead(int64_t project_id, bool legacy,
-                                                const http::Request& head) {
-  auto refuse = [&](const base::Status& st) {
+http::HeadVerdict Ingest::CheckHead(int64_t project_id, bool legacy, const http::Request& head) {
+  auto refuse = [this, legacy](const base::Status& st) {
     metrics_.CountItem(legacy ? "event" : "envelope", base::CodeName(st.code()));
     return ErrorResponse(st);
   };
+  http::HeadVerdict verdict;
   auto keys = HeaderKeys(head);
-  if (!keys.ok()) return refuse(keys.status());
+  if (!keys.ok()) {
+    verdict.refusal = refuse(keys.status());
+    return verdict;
+  }
   if (keys->empty()) {
     // An envelope may name its key in its header's dsn, which is read with the body.
-    if (!legacy) return std::nullopt;
-    return refuse(base::Unauthenticated(
-        "missing authentication: send X-Sentry-Auth, sentry_key or an envelope dsn"));
+    if (legacy) {
+      verdict.refusal = refuse(base::Unauthenticated(
+          "missing authentication: send X-Sentry-Auth, sentry_key or an envelope dsn"));
+    }
+    return verdict;
   }
-  // Only what the cache knows is judged here: a disabled key, or a key of another project. A key
-  // it has not seen (unknown, or created a moment ago) is looked up on a worker, still before
-  // anything is decoded.
-  if (auto st = CheckCachedKey(project_id, keys->front().second, legacy); !st.ok()) {
-    return refuse(st);
+  const std::string& key = keys->front().second;
+  if (auto info = keys_.Peek(key); info && info->project.id == project_id) {
+    if (auto st = HeadKeyStatus(&*info, project_id, key, legacy); !st.ok()) {
+      verdict.refusal = refuse(st);
+    }
+    return verdict;
   }
-  return std::nullopt;
+  // Not in the cache, or for another project: a worker asks the store (the key may have been
+  // created a moment ago, and the project may be unknown).
+  verdict.deferred = [this, refuse, project_id, legacy, key](http::HeadVerdict::Done done) {
+    boost::asio::post(
+        workers_.light(), [this, refuse, project_id, legacy, key, done = std::move(done)] {
+          base::Status st =
+              keys_.FindProject(project_id) ? base::Status::Ok() : UnknownProject(project_id);
+          if (st.ok()) {
+            auto info = keys_.Find(key);
+            st = HeadKeyStatus(info ? &*info : nullptr, project_id, key, legacy);
+          }
+          done(st.ok() ? std::nullopt : std::optional<http::Response>(refuse(st)));
+        });
+  };
+  return verdict;
 }
 
 base::Result<KeyInfo> Ingest::Authenticate(const Job& job, const protocol::EnvelopeHeader* header) {

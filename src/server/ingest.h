@@ -35,8 +35,9 @@ class Ingest final : public LocalStore {
   // Before the body is read (on an I/O thread, from the key cache only): the refusal of a
   // request whose headers carry a malformed, conflicting, disabled or wrong-project key, or a
   // /store/ request with none.
-  std::optional<http::Response> CheckHead(int64_t project_id, bool legacy,
-                                          const http::Request& head);
+  // A key the cache does not hold (unknown, or created a moment ago) is looked up on a worker
+  // (a deferred verdict) before the body is read.
+  http::HeadVerdict CheckHead(int64_t project_id, bool legacy, const http::Request& head);
 
   // The tunnel's local delivery: `envelope` is decoded and its header already names `dsn`.
   void Deliver(const protocol::Dsn& dsn, std::shared_ptr<const std::string> envelope,
@@ -57,9 +58,11 @@ class Ingest final : public LocalStore {
       const http::Request& req);
   // The key's entry when it may send to the project (blocking: it may reload the cache).
   base::Result<KeyInfo> CheckKey(int64_t project_id, const std::string& public_key);
-  // The same judged from the cache alone, for the I/O threads: a key the cache does not hold
-  // passes, to be checked again on a worker.
-  base::Status CheckCachedKey(int64_t project_id, const std::string& public_key, bool legacy);
+  // What the head check says of `info` (null: the key is unknown) for a request to
+  // `project_id`. On /envelope/ (not `legacy`) a key of another project is not refused here:
+  // the envelope's dsn may name another key, which is a conflict (401), not a wrong project.
+  static base::Status HeadKeyStatus(const KeyInfo* info, int64_t project_id,
+                                    const std::string& public_key, bool legacy);
   base::Result<KeyInfo> Authenticate(const Job& job, const protocol::EnvelopeHeader* header);
   void StoreEnvelope(const KeyInfo& key, std::string_view body, const std::string& client_ip,
                      const http::Respond& respond);
