@@ -264,21 +264,24 @@ base::Result<std::vector<Delivery>> Tunnel::Prepare(http::IncomingRequest& in, u
 }
 
 void Tunnel::Handle(http::IncomingRequest in, http::Respond respond) {
-  // A small body without a coding costs no more than its header scan: it is done here, on
-  // the I/O thread. Anything to decode, or big, goes to the workers.
+  const uint64_t max = config_.limits.max_envelope_bytes;
   const uint64_t wire = in.request.body().size();
-  const bool inline_work =
-      workers_ == nullptr ||
-      (in.request[bhttp::field::content_encoding].empty() && wire <= Workers::kLightBodyBytes);
-  if (inline_work) {
-    Process(in, config_.limits.max_envelope_bytes, true, respond);
+  const bool coded = !in.request[bhttp::field::content_encoding].empty();
+  // A small body costs no more than its header scan, and a small compressed one a few
+  // microseconds of decoding when it stays small: both are done here, on the I/O thread. What
+  // decodes past kInlineDecodeBytes, or is big, is done (again) on the workers.
+  if (workers_ == nullptr || (!coded && wire <= Workers::kLightBodyBytes)) {
+    Process(in, max, true, respond);
     return;
   }
+  if (coded && wire <= kInlineDecodeBytes) {
+    const uint64_t limit = std::min(max, kInlineDecodeBytes);
+    if (Process(in, limit, limit == max, respond)) return;
+  }
   auto job = std::make_shared<http::IncomingRequest>(std::move(in));
-  workers_->RunBodyJob(wire, config_.limits.max_envelope_bytes,
-                       [this, job, respond](uint64_t limit, bool last) {
-                         return Process(*job, limit, last, respond);
-                       });
+  workers_->RunBodyJob(wire, max, [this, job, respond](uint64_t limit, bool last) {
+    return Process(*job, limit, last, respond);
+  });
 }
 
 bool Tunnel::Process(http::IncomingRequest& in, uint64_t limit, bool last,

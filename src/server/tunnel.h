@@ -1,8 +1,8 @@
 // The tunnel endpoint (DESIGN.md §2.4): decode the body, read the envelope header, remap the
 // DSN, refuse what is not allowed, and deliver a copy to each target.
 //
-// Life of an envelope through this file: Handle (a small plain body stays on the I/O thread,
-// the rest goes to the workers) → Prepare (pure: the first line read and checked before
+// Life of an envelope through this file: Handle (a small body that decodes to at most 64 KiB
+// stays on the I/O thread, the rest goes to the workers) → Prepare (pure: the first line read and checked before
 // anything else is decoded, then decode, parse, remap, allow; every refusal is a Status) →
 // then, per target:
 //  - direct mode: one upstream request; the first target's answer (or 502/504) goes back;
@@ -74,6 +74,9 @@ class Tunnel {
                                                       Metrics& metrics, LocalStore* local = nullptr,
                                                       DurableDelivery durable = {},
                                                       Workers* workers = nullptr);
+
+  // At most this much decoding is done on the I/O thread (see Handle).
+  static constexpr uint64_t kInlineDecodeBytes = 64 * 1024;
 
   void Handle(http::IncomingRequest in, http::Respond respond);
 
