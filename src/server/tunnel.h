@@ -2,9 +2,9 @@
 // DSN, refuse what is not allowed, and deliver a copy to each target.
 //
 // Life of an envelope through this file: Handle (a small body that decodes to at most 64 KiB
-// stays on the I/O thread, the rest goes to the workers) → Prepare (pure: the first line read and checked before
-// anything else is decoded, then decode, parse, remap, allow; every refusal is a Status) →
-// then, per target:
+// stays on the I/O thread, the rest goes to the workers) → Prepare (pure: the first line is
+// read and checked before anything else is decoded, then decode, parse, remap, allow; every
+// refusal is a Status) → then, per target:
 //  - direct mode: one upstream request; the first target's answer (or 502/504) goes back;
 //  - durable mode: refused at once with 429 while a learned rate limit covers it, else pushed
 //    to the spool (group commit) and answered 200 {"id"} once durable; the drainer delivers it
