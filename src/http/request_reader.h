@@ -47,13 +47,11 @@ class RequestReader {
   Progress Put(std::string_view data, size_t* consumed);
 
   ReadFailure failure() const { return failure_; }
-  bool header_done() const { return parser_.is_header_done(); }
-  bool done() const { return parser_.is_done(); }
   // The request so far; after kHeaderDone its header fields are complete.
   const Request& request() const { return parser_.get(); }
   // Header and body bytes consumed so far.
   uint64_t wire_bytes() const { return wire_bytes_; }
-  // REQUIRES: done().
+  // REQUIRES: Put returned kDone.
   Request Release() { return parser_.release(); }
 
  private:

@@ -6,11 +6,7 @@
 
 namespace ferry::server {
 
-Workers::Workers(int threads)
-    : light_threads_(std::max(1, threads)),
-      heavy_threads_(std::max(1, threads / 2)),
-      light_(light_threads_),
-      heavy_(heavy_threads_) {}
+Workers::Workers(int threads) : light_(std::max(1, threads)), heavy_(std::max(1, threads / 2)) {}
 
 void Workers::RunBodyJob(uint64_t wire_bytes, uint64_t max_decoded, BodyJob job) {
   if (wire_bytes > kLightBodyBytes || max_decoded <= kLightBodyBytes) {

@@ -19,8 +19,6 @@ class Workers {
   // `threads` light workers and max(1, threads / 2) heavy ones.
   explicit Workers(int threads);
 
-  int light_threads() const { return light_threads_; }
-  int heavy_threads() const { return heavy_threads_; }
   boost::asio::thread_pool& light() { return light_; }
 
   // A job that decodes a body of `wire_bytes` bounded by `max_decoded`. It is run as
@@ -38,8 +36,6 @@ class Workers {
   void Join();
 
  private:
-  const int light_threads_;
-  const int heavy_threads_;
   boost::asio::thread_pool light_;
   boost::asio::thread_pool heavy_;
 };
