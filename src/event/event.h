@@ -57,6 +57,7 @@ struct ExceptionValue {
   std::string module;
   std::string mechanism_type;
   std::optional<bool> handled;  // mechanism.handled
+  bool synthetic = false;       // mechanism.synthetic: the type and value are not meaningful
   std::optional<Stacktrace> stacktrace;
 };
 
@@ -69,6 +70,7 @@ struct User {
   std::string id;
   std::string email;
   std::string username;
+  std::string name;
   std::string ip_address;
 };
 
@@ -78,6 +80,27 @@ struct Request {
   std::string query_string;
   std::vector<KeyValue> headers;
   std::string data;  // a bounded summary: the body text, or compact JSON of structured data
+  std::string env_remote_addr;  // env.REMOTE_ADDR, which fills a missing user.ip_address
+};
+
+// A repair made while normalizing, in Relay's terms: `type` is its error name
+// ("past_timestamp", "invalid_data", "value_too_long", ...), `name` the field's path
+// ("timestamp", "tags.os"), `value` what was sent when it is worth showing.
+struct EventError {
+  std::string type;
+  std::string name;
+  std::string value;
+};
+
+// What Sentry keeps beside the title to describe an issue: for errors the crashing
+// exception's type and value and the crashing frame's file and function, for other events
+// the title.
+struct Metadata {
+  std::string type;
+  std::string value;
+  std::string filename;
+  std::string function;
+  std::string title;
 };
 
 struct Breadcrumb {
@@ -107,6 +130,7 @@ struct NormalizedEvent {
   std::string release;
   std::string dist;
   std::string environment;
+  std::string site;
 
   std::string message;           // formatted text shown to people
   std::string message_template;  // logentry.message before formatting; used for grouping
@@ -116,10 +140,14 @@ struct NormalizedEvent {
   // The crashed (or current) thread's stack, kept only when no exception carries one.
   std::optional<Stacktrace> thread_stacktrace;
 
-  std::vector<KeyValue> tags;  // in the order sent, keys unique
+  // The SDK's tags (validated) followed by the ones Sentry derives (level, release, user,
+  // context tags, ...), which replace a sent tag of the same key. Keys unique.
+  std::vector<KeyValue> tags;
   User user;
   Request request;
-  std::string contexts_json;            // bounded JSON object text, empty when absent
+  // Bounded JSON object text, empty when absent; includes the browser, os and device
+  // contexts read from the request's User-Agent when the SDK sent none.
+  std::string contexts_json;
   std::string extra_json;               // bounded JSON object text, empty when absent
   std::vector<Breadcrumb> breadcrumbs;  // the most recent ones, oldest first
   size_t breadcrumbs_dropped = 0;
@@ -128,10 +156,12 @@ struct NormalizedEvent {
 
   std::string title;
   std::string culprit;
+  Metadata metadata;
+  std::string location;  // the crashing frame's filename, errors only
 
-  // Repairs made while normalizing, e.g. "timestamp: future_timestamp" (Relay's error names),
-  // so the UI can say why a value differs from what the SDK sent.
-  std::vector<std::string> notes;
+  // Repairs made while normalizing, so the UI can say why a value differs from what the SDK
+  // sent; the event API answers them as `errors`.
+  std::vector<EventError> errors;
 
   // The whole event as compact JSON, at most NormalizeOptions::max_normalized_bytes.
   std::string normalized_json;

@@ -5,6 +5,7 @@
 
 #include "base/strings.h"
 #include "event/json_util.h"
+#include "event/tags.h"
 #include "event/timestamp.h"
 
 namespace ferry::event::internal {
@@ -13,9 +14,6 @@ namespace json = boost::json;
 
 namespace {
 
-// Relay's limits for tags: longer keys are invalid, longer values are cut.
-constexpr size_t kMaxTagKeyBytes = 200;
-constexpr size_t kMaxTagValueBytes = 200;
 constexpr size_t kMaxHeaders = 64;
 constexpr size_t kMaxRequestDataBytes = 2048;
 constexpr size_t kMaxCrumbMessageBytes = 1024;
@@ -23,44 +21,89 @@ constexpr size_t kMaxCrumbDataBytes = 2048;
 constexpr size_t kMaxFingerprintParts = 32;
 constexpr size_t kMaxFingerprintPartBytes = 256;
 
-// Python-style formatting as SDK logging integrations send it: "%s" (and the other
-// one-letter conversions) take positional params from an array, "%(name)s" takes named
-// params from an object, "%%" is a literal percent. Anything unmatched stays as written.
+// Calls add(key, value) for each member of an object, or each [key, value] pair (or
+// {key, value} object) of a list: the two shapes SDKs send tags and headers in.
+template <typename Add>
+void ForEachPair(const json::value* v, Add&& add) {
+  if (const json::object* obj = AsObject(v)) {
+    for (const auto& member : *obj) add(member.key(), &member.value());
+  } else if (const json::array* arr = AsArray(v)) {
+    for (const json::value& item : *arr) {
+      if (const json::array* pair = item.if_array(); pair && pair->size() == 2) {
+        if ((*pair)[0].is_string()) add((*pair)[0].get_string(), &(*pair)[1]);
+      } else if (const json::value* key = Member(&item, "key"); key && key->is_string()) {
+        add(key->get_string(), Member(&item, "value"));
+      }
+    }
+  }
+}
+
+bool IsPlaceholderNameChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '.' || c == '@' || c == '$';
+}
+
+// The message of a logging call formatted with its params, in the two styles SDKs send:
+// printf-style ("%s" and the other one-letter conversions take positional params, "%(name)s"
+// named ones, "%%" is a percent sign: Python and PHP) and brace-style ("{0}" by index,
+// "{name}" by name or, with a list of params, by position: .NET and structured loggers; "{{"
+// and "}}" are braces). Anything unmatched stays as written.
 std::string FormatParams(std::string_view templ, const json::value& params, size_t max) {
   const json::array* positional = params.if_array();
   const json::object* named = params.if_object();
   std::string out;
   size_t next = 0;
+  auto param_text = [max](const json::value& p) {
+    std::string text = ScalarText(&p, max);
+    return text.empty() && !p.is_string() ? json::serialize(p) : text;
+  };
   for (size_t i = 0; i < templ.size() && out.size() < max; ++i) {
     char c = templ[i];
-    if (c != '%' || i + 1 >= templ.size()) {
-      out.push_back(c);
-      continue;
-    }
-    char spec = templ[i + 1];
-    if (spec == '%') {
+    char spec = i + 1 < templ.size() ? templ[i + 1] : '\0';
+    if (c == '%' && spec == '%') {
       out.push_back('%');
       ++i;
-    } else if (spec == '(' && named != nullptr) {
+    } else if (c == '%' && spec == '(' && named != nullptr) {
       size_t close = templ.find(')', i + 2);
-      if (close == std::string_view::npos || close + 1 >= templ.size()) {
-        out.push_back(c);
-        continue;
-      }
-      auto it = named->find(templ.substr(i + 2, close - i - 2));
+      auto it = close == std::string_view::npos || close + 1 >= templ.size()
+                    ? named->end()
+                    : named->find(templ.substr(i + 2, close - i - 2));
       if (it == named->end()) {
         out.push_back(c);
         continue;
       }
-      out += ScalarText(&it->value(), max);
+      out += param_text(it->value());
       i = close + 1;  // skip the conversion letter after ')'
-    } else if (positional != nullptr &&
-               std::string_view("sdifrxuge").find(spec) != std::string_view::npos &&
+    } else if (c == '%' && positional != nullptr &&
+               std::string_view("sdifrxuge").find(spec) != std::string_view::npos && spec != '\0' &&
                next < positional->size()) {
-      const json::value& p = (*positional)[next++];
-      std::string text = ScalarText(&p, max);
-      out += text.empty() && !p.is_string() ? json::serialize(p) : text;
+      out += param_text((*positional)[next++]);
       ++i;
+    } else if ((c == '{' && spec == '{') || (c == '}' && spec == '}')) {
+      out.push_back(c);
+      ++i;
+    } else if (c == '{') {
+      size_t close = i + 1;
+      while (close < templ.size() && IsPlaceholderNameChar(templ[close])) ++close;
+      std::string_view name = templ.substr(i + 1, close - i - 1);
+      const json::value* value = nullptr;
+      if (close < templ.size() && templ[close] == '}' && !name.empty()) {
+        if (name.front() == '@' || name.front() == '$') name.remove_prefix(1);  // Serilog
+        bool is_index = !name.empty() && name.size() < 6 &&
+                        name.find_first_not_of("0123456789") == std::string_view::npos;
+        if (named != nullptr) {
+          if (auto it = named->find(name); it != named->end()) value = &it->value();
+        } else if (positional != nullptr) {
+          size_t index = is_index ? std::stoul(std::string(name)) : next++;
+          if (index < positional->size()) value = &(*positional)[index];
+        }
+      }
+      if (value == nullptr) {
+        out.push_back(c);
+        continue;
+      }
+      out += param_text(*value);
+      i = close;
     } else {
       out.push_back(c);
     }
@@ -94,17 +137,7 @@ std::vector<KeyValue> ReadPairs(const json::value* v, size_t max_items, size_t m
     if (!seen.insert(std::string(key)).second) return;
     out.push_back({std::string(key), std::move(text)});
   };
-  if (const json::object* obj = AsObject(v)) {
-    for (const auto& member : *obj) add(member.key(), &member.value());
-  } else if (const json::array* arr = AsArray(v)) {
-    for (const json::value& item : *arr) {
-      if (const json::array* pair = item.if_array(); pair && pair->size() == 2) {
-        if ((*pair)[0].is_string()) add((*pair)[0].get_string(), &(*pair)[1]);
-      } else if (const json::value* key = Member(&item, "key"); key && key->is_string()) {
-        add(key->get_string(), Member(&item, "value"));
-      }
-    }
-  }
+  ForEachPair(v, add);
   return out;
 }
 
@@ -149,8 +182,27 @@ MessageParts ReadMessage(const json::object& event, const NormalizeOptions& opts
   return {text, text};
 }
 
-std::vector<KeyValue> ReadTags(const json::value* v, const NormalizeOptions& opts) {
-  return ReadPairs(v, opts.max_tags, kMaxTagKeyBytes, kMaxTagValueBytes);
+std::vector<KeyValue> ReadTags(const json::value* v, const NormalizeOptions& opts,
+                               std::vector<EventError>* errors) {
+  std::vector<KeyValue> out;
+  std::set<std::string, std::less<>> seen;
+  ForEachPair(v, [&](std::string_view key, const json::value* value) {
+    if (out.size() >= opts.max_tags) return;
+    const std::string name = "tags." + TruncateUtf8(key, 64);
+    std::optional<std::string> text = TagValueText(value);
+    if (!IsValidTagKey(key)) {
+      errors->push_back({"invalid_data", name, ""});
+    } else if (!text || text->empty()) {
+      if (!text) errors->push_back({"invalid_data", name, ""});
+    } else if (CharCount(*text) > kMaxTagValueChars) {
+      errors->push_back({"value_too_long", name, ""});
+    } else if (text->find('\n') != std::string::npos) {
+      errors->push_back({"invalid_data", name, ""});
+    } else if (seen.insert(std::string(key)).second) {
+      out.push_back({std::string(key), std::move(*text)});
+    }
+  });
+  return out;
 }
 
 User ReadUser(const json::value* v, const NormalizeOptions& opts) {
@@ -159,9 +211,8 @@ User ReadUser(const json::value* v, const NormalizeOptions& opts) {
   u.id = ScalarText(Member(v, "id"), max);
   u.email = ScalarText(Member(v, "email"), max);
   u.username = ScalarText(Member(v, "username"), max);
+  u.name = ScalarText(Member(v, "name"), max);
   u.ip_address = ScalarText(Member(v, "ip_address"), max);
-  // "{{auto}}" asks the server to fill in the address the event came from.
-  if (u.ip_address == "{{auto}}") u.ip_address = opts.client_ip;
   return u;
 }
 
@@ -175,6 +226,7 @@ Request ReadRequest(const json::value* v, const NormalizeOptions& opts) {
     if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
   }
   r.query_string = QueryString(Member(v, "query_string"), max);
+  r.env_remote_addr = ScalarText(Member(Member(v, "env"), "REMOTE_ADDR"), 64);
   for (KeyValue& kv : ReadPairs(Member(v, "headers"), kMaxHeaders, max, max)) {
     if (!IsSensitiveHeader(kv.key)) r.headers.push_back(std::move(kv));
   }

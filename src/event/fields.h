@@ -22,9 +22,11 @@ struct MessageParts {
 // string or a logentry-shaped object. Params fill %s-style and %(name)s placeholders.
 MessageParts ReadMessage(const boost::json::object& event, const NormalizeOptions& opts);
 
-// `tags` as an object or a list of [key, value] pairs (or {key, value} objects): keys and
-// values as strings, first occurrence of a key wins, empty values and overlong keys dropped.
-std::vector<KeyValue> ReadTags(const boost::json::value* v, const NormalizeOptions& opts);
+// `tags` as an object or a list of [key, value] pairs (or {key, value} objects): values as
+// Sentry stores them (tags.h), first occurrence of a key wins, empty values dropped. Invalid
+// keys and values are dropped and recorded in `errors`, as Relay does.
+std::vector<KeyValue> ReadTags(const boost::json::value* v, const NormalizeOptions& opts,
+                               std::vector<EventError>* errors);
 
 User ReadUser(const boost::json::value* v, const NormalizeOptions& opts);
 Request ReadRequest(const boost::json::value* v, const NormalizeOptions& opts);

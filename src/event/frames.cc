@@ -206,20 +206,4 @@ std::string FrameGroupingKey(const Frame& frame, std::string_view event_platform
   return where + " " + function;
 }
 
-std::string FrameCulprit(const Frame& frame, std::string_view event_platform) {
-  const FrameKind kind = ClassifyFrame(frame, event_platform);
-  std::string where = !frame.module.empty() ? frame.module : frame.filename;
-  if (where.empty()) where = frame.abs_path;
-  if (kind == FrameKind::kNative && where.empty()) where = std::string(Basename(frame.package));
-  const std::string& function = frame.function;
-  if (where.empty()) return function;
-  if (kind == FrameKind::kJavaScript) {
-    // Cache-busting query strings are noise to a reader too.
-    if (size_t cut = where.find_first_of("?#"); cut != std::string::npos) where.resize(cut);
-    return (function.empty() ? "?" : function) + "(" + where + ")";
-  }
-  if (function.empty()) return where;
-  return where + " in " + function;
-}
-
 }  // namespace ferry::event

@@ -33,8 +33,4 @@ std::string NormalizeFunction(std::string_view function, FrameKind kind);
 // colno or instruction_addr.
 std::string FrameGroupingKey(const Frame& frame, std::string_view event_platform);
 
-// Where a frame is, for culprits: "app.models in save", or "save(src/app.js)" for JavaScript
-// as Sentry writes it. Empty when the frame names nothing.
-std::string FrameCulprit(const Frame& frame, std::string_view event_platform);
-
 }  // namespace ferry::event

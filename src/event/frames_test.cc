@@ -80,17 +80,6 @@ TEST(FrameGroupingKeyTest, PerPlatformKeys) {
   EXPECT_EQ(FrameGroupingKey(gap, "dart"), "");
 }
 
-TEST(FrameCulpritTest, SentryStyle) {
-  Frame py;
-  py.module = "app.models";
-  py.function = "save";
-  EXPECT_EQ(FrameCulprit(py, "python"), "app.models in save");
-  Frame js;
-  js.filename = "https://x.example/static/app.js?v=3";
-  js.function = "onClick";
-  EXPECT_EQ(FrameCulprit(js, "javascript"), "onClick(https://x.example/static/app.js)");
-}
-
 TEST(InferInAppTest, KnownLibraryPaths) {
   auto infer = [](std::string path) {
     Frame f;

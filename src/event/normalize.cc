@@ -1,5 +1,6 @@
 #include "event/normalize.h"
 
+#include <arpa/inet.h>
 #include <openssl/rand.h>
 
 #include <boost/json.hpp>
@@ -8,10 +9,12 @@
 #include <string>
 
 #include "base/strings.h"
+#include "event/contexts.h"
 #include "event/fields.h"
 #include "event/json_util.h"
 #include "event/serialize.h"
 #include "event/stacktrace.h"
+#include "event/tags.h"
 #include "event/timestamp.h"
 #include "event/title.h"
 
@@ -118,6 +121,8 @@ std::vector<ExceptionValue> ReadExceptions(const json::object& event,
     if (const json::value* handled = Member(mechanism, "handled"); handled && handled->is_bool()) {
       x.handled = handled->get_bool();
     }
+    const json::value* synthetic = Member(mechanism, "synthetic");
+    x.synthetic = synthetic != nullptr && synthetic->is_bool() && synthetic->get_bool();
     x.stacktrace = internal::ParseStacktrace(Member(&item, "stacktrace"), opts);
     SplitTypeFromValue(x);
     if (x.type.empty() && x.value.empty() && !x.stacktrace) continue;
@@ -154,6 +159,37 @@ std::optional<Stacktrace> ReadThreadStacktrace(const json::object& event,
   return internal::ParseStacktrace(event.if_contains("stacktrace"), opts);
 }
 
+bool IsIpAddress(const std::string& text) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, text.c_str(), buf) == 1 || inet_pton(AF_INET6, text.c_str(), buf) == 1;
+}
+
+// Relay's IP rules, in its order: "{{auto}}" in request.env.REMOTE_ADDR and user.ip_address
+// is the client's address; a valid REMOTE_ADDR fills a missing user address; else javascript,
+// cocoa and objc events, whose SDKs cannot know the device's public address, get the client's
+// (unless the SDK asked not to: sdk.settings.infer_ip "never"). An address that is not one is
+// dropped and recorded.
+void InferUserIp(const json::object& obj, const NormalizeOptions& opts, NormalizedEvent& ev) {
+  std::string& ip = ev.user.ip_address;
+  std::string remote = ev.request.env_remote_addr;
+  if (remote == "{{auto}}") remote = opts.client_ip;
+  if (ip == "{{auto}}") ip = opts.client_ip;
+  if (!ip.empty() && !IsIpAddress(ip)) {
+    ev.errors.push_back({"invalid_data", "user.ip_address", ip});
+    ip.clear();
+  }
+  if (!remote.empty() && IsIpAddress(remote)) {
+    if (ip.empty()) ip = remote;
+    return;
+  }
+  const json::value* infer = Member(Member(obj.if_contains("sdk"), "settings"), "infer_ip");
+  bool never = infer != nullptr && infer->is_string() && infer->get_string() == "never";
+  if (ip.empty() && !never && IsIpAddress(opts.client_ip) &&
+      (ev.platform == "javascript" || ev.platform == "cocoa" || ev.platform == "objc")) {
+    ip = opts.client_ip;
+  }
+}
+
 void ReadTimestamps(const json::object& obj, const NormalizeOptions& opts, NormalizedEvent& ev,
                     std::chrono::microseconds* shift) {
   ev.received = opts.now;
@@ -162,15 +198,15 @@ void ReadTimestamps(const json::object& obj, const NormalizeOptions& opts, Norma
     if (auto tp = ParseTimestampValue(*ts)) {
       ev.timestamp = *tp;
     } else {
-      ev.notes.push_back("timestamp: invalid_data");
+      ev.errors.push_back({"invalid_data", "timestamp", ScalarText(ts, 64)});
     }
   }
   DriftCorrection drift = ComputeDrift(
       ev.timestamp, opts.now, opts.sent_at,
       {.max_in_future = opts.max_secs_in_future, .max_in_past = opts.max_secs_in_past});
   if (!drift.reason.empty()) {
+    ev.errors.push_back({drift.reason, "timestamp", FormatRfc3339(ev.timestamp)});
     ev.timestamp = ShiftClamped(ev.timestamp, drift.shift);
-    ev.notes.push_back("timestamp: " + drift.reason);
   }
   *shift = drift.shift;
 }
@@ -211,7 +247,7 @@ base::Result<NormalizedEvent> Normalize(std::string_view payload, const Normaliz
     if (parsed) {
       ev.level = *parsed;
     } else {
-      ev.notes.push_back("level: invalid_data");
+      ev.errors.push_back({"invalid_data", "level", ScalarText(level, 16)});
     }
   }
   const size_t short_max = opts.max_short_string_bytes;
@@ -223,6 +259,7 @@ base::Result<NormalizedEvent> Normalize(std::string_view payload, const Normaliz
   ev.release = std::string(base::Trim(ScalarText(obj->if_contains("release"), short_max)));
   ev.dist = std::string(base::Trim(ScalarText(obj->if_contains("dist"), 64)));
   ev.environment = std::string(base::Trim(ScalarText(obj->if_contains("environment"), 64)));
+  ev.site = ScalarText(obj->if_contains("site"), short_max);
 
   internal::MessageParts message = internal::ReadMessage(*obj, opts);
   ev.message = std::move(message.formatted);
@@ -233,11 +270,19 @@ base::Result<NormalizedEvent> Normalize(std::string_view payload, const Normaliz
     ev.thread_stacktrace = ReadThreadStacktrace(*obj, opts);
   ev.type = ev.exceptions.empty() ? "default" : "error";
 
-  ev.tags = internal::ReadTags(obj->if_contains("tags"), opts);
+  ev.tags = internal::ReadTags(obj->if_contains("tags"), opts, &ev.errors);
   ev.user = internal::ReadUser(obj->if_contains("user"), opts);
   ev.request = internal::ReadRequest(obj->if_contains("request"), opts);
-  if (const json::value* contexts = obj->if_contains("contexts"); AsObject(contexts)) {
-    ev.contexts_json = BoundedJson(contexts, opts.max_json_field_bytes);
+  InferUserIp(*obj, opts, ev);
+  // Contexts are completed in the parsed tree (from the User-Agent), so that their tags and
+  // the stored JSON see the same contexts.
+  if (opts.user_agents != nullptr) {
+    internal::AddUserAgentContexts(root.as_object(), ev, *opts.user_agents);
+  }
+  const json::value* contexts_value = obj->if_contains("contexts");
+  const json::object* contexts = AsObject(contexts_value);
+  if (contexts != nullptr && !contexts->empty()) {
+    ev.contexts_json = BoundedJson(contexts_value, opts.max_json_field_bytes);
   }
   if (const json::value* extra = obj->if_contains("extra"); AsObject(extra)) {
     ev.extra_json = BoundedJson(extra, opts.max_json_field_bytes);
@@ -250,7 +295,9 @@ base::Result<NormalizedEvent> Normalize(std::string_view payload, const Normaliz
   ev.fingerprint = internal::ReadFingerprint(obj->if_contains("fingerprint"));
 
   ev.title = ComputeTitle(ev);
-  ev.culprit = ComputeCulprit(ev);
+  ev.culprit = ComputeCulprit(ev, ScalarText(obj->if_contains("culprit"), short_max));
+  ComputeMetadata(ev);
+  AddDerivedTags(ev, contexts);
   ev.normalized_json = internal::SerializeBounded(ev, opts.max_normalized_bytes);
   return ev;
 }

@@ -15,6 +15,7 @@
 
 #include "base/status.h"
 #include "event/event.h"
+#include "event/user_agent.h"
 
 namespace ferry::event {
 
@@ -26,8 +27,13 @@ struct NormalizeOptions {
   std::optional<std::chrono::system_clock::time_point> sent_at;
   // The project's platform, used when the event names none.
   std::string default_platform = "other";
-  // The connecting client's address, substituted for user.ip_address "{{auto}}".
+  // The connecting client's address (after trusted proxies): substituted for "{{auto}}" in
+  // user.ip_address and request.env.REMOTE_ADDR, and the user's address of javascript and
+  // cocoa events that name none, as Relay infers it.
   std::string client_ip;
+  // Fills the browser, os and device contexts from the request's User-Agent header; none when
+  // null. Not owned.
+  const UserAgentParser* user_agents = nullptr;
 
   size_t max_event_bytes = 1 << 20;  // larger inputs are refused with kTooLarge
   int max_json_depth = 64;           // deeper inputs are refused with kInvalidArgument
@@ -48,7 +54,7 @@ struct NormalizeOptions {
 // Errors: kTooLarge when json.size() > opts.max_event_bytes; kInvalidArgument when `json` is
 // not JSON, nests deeper than opts.max_json_depth, is not an object, or carries an event_id
 // that is not 32 hex digits (dashes allowed). Everything else that is malformed is dropped or
-// repaired and recorded in NormalizedEvent::notes, as Relay does, rather than refused.
+// repaired and recorded in NormalizedEvent::errors, as Relay does, rather than refused.
 base::Result<NormalizedEvent> Normalize(std::string_view json, const NormalizeOptions& opts);
 
 }  // namespace ferry::event

@@ -9,7 +9,9 @@
 namespace ferry::event {
 namespace {
 
+using testing::ErrorNames;
 using testing::MustNormalize;
+using testing::Tag;
 using testing::TestNow;
 using testing::TestOptions;
 
@@ -98,21 +100,22 @@ TEST(NormalizeTest, TimestampFormsAndDefault) {
   auto absent = MustNormalize("{}");
   EXPECT_EQ(absent.timestamp, TestNow());
   EXPECT_EQ(absent.received, TestNow());
-  EXPECT_TRUE(absent.notes.empty());
+  EXPECT_TRUE(absent.errors.empty());
 }
 
 TEST(NormalizeTest, FarFutureAndFarPastTimestampsBecomeReceiveTime) {
   auto future = MustNormalize(R"({"timestamp": "2031-01-01T00:00:00Z"})");
   EXPECT_EQ(future.timestamp, TestNow());
-  EXPECT_EQ(future.notes, std::vector<std::string>{"timestamp: future_timestamp"});
+  EXPECT_EQ(ErrorNames(future), "future_timestamp timestamp");
   auto past = MustNormalize(R"({"timestamp": 946684800})");
   EXPECT_EQ(past.timestamp, TestNow());
-  EXPECT_EQ(past.notes, std::vector<std::string>{"timestamp: past_timestamp"});
+  EXPECT_EQ(ErrorNames(past), "past_timestamp timestamp");
+  EXPECT_EQ(past.errors[0].value, "2000-01-01T00:00:00.000000Z");
   auto huge = MustNormalize(R"({"timestamp": 1e300})");
   EXPECT_EQ(huge.timestamp, TestNow());
   auto garbage = MustNormalize(R"({"timestamp": "last tuesday"})");
   EXPECT_EQ(garbage.timestamp, TestNow());
-  EXPECT_EQ(garbage.notes, std::vector<std::string>{"timestamp: invalid_data"});
+  EXPECT_EQ(ErrorNames(garbage), "invalid_data timestamp");
 }
 
 TEST(NormalizeTest, SentAtCorrectsDriftedClockForEventAndBreadcrumbs) {
@@ -134,7 +137,7 @@ TEST(NormalizeTest, LevelAliasesAndDefault) {
   EXPECT_EQ(MustNormalize(R"({"level": 20})").level, Level::kInfo);
   auto bad = MustNormalize(R"({"level": "loud"})");
   EXPECT_EQ(bad.level, Level::kError);
-  EXPECT_EQ(bad.notes, std::vector<std::string>{"level: invalid_data"});
+  EXPECT_EQ(ErrorNames(bad), "invalid_data level");
 }
 
 TEST(NormalizeTest, PlatformFallsBackToProjectDefault) {
@@ -165,17 +168,20 @@ TEST(NormalizeTest, MessageFormsAndParams) {
 
 TEST(NormalizeTest, TagsFromObjectOrPairsInOrderWithUniqueKeys) {
   auto obj = MustNormalize(R"({"tags": {"b": "2", "a": 1, "c": true, "n": null, "e": ""}})");
-  ASSERT_EQ(obj.tags.size(), 3u);
+  ASSERT_EQ(obj.tags.size(), 4u);  // and the derived "level"
   EXPECT_EQ(obj.tags[0].key, "b");
   EXPECT_EQ(obj.tags[1].value, "1");
-  EXPECT_EQ(obj.tags[2].value, "true");
+  EXPECT_EQ(obj.tags[2].value, "True");  // Sentry's spelling of a boolean
+  EXPECT_EQ(obj.tags[3].key, "level");
+  EXPECT_EQ(ErrorNames(obj), "invalid_data tags.n");
   auto pairs = MustNormalize(
       R"({"tags": [["x", "1"], ["y", "2"], ["x", "3"], ["bad"], {"key": "z", "value": "4"}]})");
-  ASSERT_EQ(pairs.tags.size(), 3u);
+  ASSERT_EQ(pairs.tags.size(), 4u);
   EXPECT_EQ(pairs.tags[0].value, "1");
   EXPECT_EQ(pairs.tags[2].key, "z");
   auto long_key = MustNormalize(R"({"tags": {")" + std::string(300, 'k') + R"(": "v"}})");
-  EXPECT_TRUE(long_key.tags.empty());
+  EXPECT_EQ(long_key.tags.size(), 1u);
+  EXPECT_EQ(long_key.errors.size(), 1u);
 }
 
 TEST(NormalizeTest, ExceptionShapes) {
@@ -287,7 +293,7 @@ TEST(NormalizeTest, WrongTypesAreIgnoredNotFatal) {
   auto ev = MustNormalize(R"({"tags": 5, "user": "bob", "request": [], "breadcrumbs": "x",
       "contexts": [1], "extra": "e", "sdk": 1, "fingerprint": "fp", "threads": {"values": 3},
       "exception": {"values": "no"}, "logentry": 7, "release": 1.5, "timestamp": null})");
-  EXPECT_TRUE(ev.tags.empty());
+  EXPECT_EQ(ev.tags.size(), 2u);  // only the derived level and release
   EXPECT_TRUE(ev.fingerprint.empty());
   EXPECT_EQ(ev.release, "1.5");
   EXPECT_EQ(ev.title, "<unlabeled event>");

@@ -159,11 +159,12 @@ void WriteExceptions(Writer& w, const NormalizedEvent& e, Detail detail) {
     w.Field("type", x.type);
     w.Field("value", x.value);
     w.Field("module", x.module);
-    if (!x.mechanism_type.empty() || x.handled.has_value()) {
+    if (!x.mechanism_type.empty() || x.handled.has_value() || x.synthetic) {
       w.Key("mechanism");
       w.BeginObject();
       w.Field("type", x.mechanism_type);
       if (x.handled) w.RawField("handled", *x.handled ? "true" : "false");
+      if (x.synthetic) w.RawField("synthetic", "true");
       w.EndObject();
     }
     if (x.stacktrace) {
@@ -199,6 +200,20 @@ void WriteBreadcrumbs(Writer& w, const NormalizedEvent& e, Detail detail) {
   }
 }
 
+// Sentry's metadata and location: what describes the issue even when everything else is cut.
+void WriteMetadata(Writer& w, const NormalizedEvent& e) {
+  const Metadata& m = e.metadata;
+  w.Key("metadata");
+  w.BeginObject();
+  w.Field("type", m.type);
+  w.Field("value", m.value);
+  w.Field("filename", m.filename);
+  w.Field("function", m.function);
+  w.Field("title", m.title);
+  w.EndObject();
+  w.Field("location", e.location);
+}
+
 std::string Serialize(const NormalizedEvent& e, Detail detail) {
   Writer w;
   w.BeginObject();
@@ -210,6 +225,7 @@ std::string Serialize(const NormalizedEvent& e, Detail detail) {
   w.Field("platform", e.platform);
   w.Field("title", e.title);
   w.Field("culprit", e.culprit);
+  WriteMetadata(w, e);
   if (detail >= kIdentityOnly) {
     w.RawField("_trimmed", std::to_string(static_cast<int>(detail)));
     w.EndObject();
@@ -221,6 +237,7 @@ std::string Serialize(const NormalizedEvent& e, Detail detail) {
   w.Field("release", e.release);
   w.Field("dist", e.dist);
   w.Field("environment", e.environment);
+  w.Field("site", e.site);
   if (!e.message.empty() || !e.message_template.empty()) {
     w.Key("logentry");
     w.BeginObject();
@@ -235,12 +252,14 @@ std::string Serialize(const NormalizedEvent& e, Detail detail) {
   }
   WritePairs(w, "tags", e.tags);
   const User& u = e.user;
-  if (!u.id.empty() || !u.email.empty() || !u.username.empty() || !u.ip_address.empty()) {
+  if (!u.id.empty() || !u.email.empty() || !u.username.empty() || !u.name.empty() ||
+      !u.ip_address.empty()) {
     w.Key("user");
     w.BeginObject();
     w.Field("id", u.id);
     w.Field("email", u.email);
     w.Field("username", u.username);
+    w.Field("name", u.name);
     w.Field("ip_address", u.ip_address);
     w.EndObject();
   }
@@ -271,7 +290,18 @@ std::string Serialize(const NormalizedEvent& e, Detail detail) {
     w.EndObject();
   }
   WriteLines(w, "fingerprint", e.fingerprint);
-  WriteLines(w, "_notes", e.notes);
+  if (!e.errors.empty()) {
+    w.Key("errors");
+    w.BeginArray();
+    for (const EventError& err : e.errors) {
+      w.BeginObject();
+      w.Field("type", err.type);
+      w.Field("name", err.name);
+      w.Field("value", err.value);
+      w.EndObject();
+    }
+    w.EndArray();
+  }
   if (detail > kFull) w.RawField("_trimmed", std::to_string(static_cast<int>(detail)));
   w.EndObject();
   return w.Take();

@@ -39,6 +39,34 @@ std::vector<std::string> ReadLines(const json::value* v) {
   return lines;
 }
 
+// The path of "scheme://host/path?query", or "" when `s` is not such a URL.
+std::string_view UrlPath(std::string_view s) {
+  size_t sep = s.find("://");
+  if (sep == std::string_view::npos || sep < 2 || sep > 16) return "";
+  for (char c : s.substr(0, sep)) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '+' || c == '-' || c == '.')) {
+      return "";
+    }
+  }
+  if (s.substr(0, sep) == "webpack") return "";  // "webpack:///./src/x.js" reads best as it is
+  size_t slash = s.find('/', sep + 3);
+  if (slash == std::string_view::npos) return "";
+  std::string_view path = s.substr(slash);
+  path = path.substr(0, path.find_first_of("?#"));
+  return path == "/" ? "" : path;
+}
+
+// As Relay does: a frame that names only a URL keeps it as abs_path and gets the URL's path
+// as its filename ("https://example.com/dist/app.js?v=2" -> "/dist/app.js"), which is what
+// people read in a culprit; a frame with only an abs_path gets it (or its path) as filename.
+void SplitUrlFilename(Frame& f) {
+  if (f.abs_path.empty()) f.abs_path = f.filename;
+  if (f.filename.empty() || f.filename == f.abs_path) {
+    std::string_view path = UrlPath(f.abs_path);
+    f.filename = path.empty() ? f.abs_path : std::string(path);
+  }
+}
+
 Frame ParseFrame(const json::value& v, const NormalizeOptions& opts) {
   const size_t max = opts.max_short_string_bytes;
   Frame f;
@@ -50,6 +78,7 @@ Frame ParseFrame(const json::value& v, const NormalizeOptions& opts) {
   f.package = ScalarText(Member(&v, "package"), max);
   f.platform = ScalarText(Member(&v, "platform"), 32);
   f.instruction_addr = ScalarText(Member(&v, "instruction_addr"), 32);
+  SplitUrlFilename(f);
   f.lineno = ReadInt(Member(&v, "lineno"));
   f.colno = ReadInt(Member(&v, "colno"));
   if (const json::value* in_app = Member(&v, "in_app"); in_app != nullptr && in_app->is_bool()) {
@@ -75,14 +104,24 @@ bool Contains(std::string_view haystack, std::string_view needle) {
 }  // namespace
 
 std::optional<bool> InferInApp(const Frame& frame) {
+  // JVM and .NET frames name their module: the platform's own namespaces are not the app.
+  for (std::string_view platform_module :
+       {"java.", "javax.", "jdk.", "sun.", "com.sun.", "kotlin.", "kotlinx.", "android.",
+        "androidx.", "dalvik.", "io.sentry.", "System.", "Microsoft."}) {
+    if (frame.module.starts_with(platform_module)) return false;
+  }
   std::string_view path = !frame.abs_path.empty() ? frame.abs_path : frame.filename;
   if (path.empty()) return std::nullopt;
   if (path.starts_with("dart:") || path.starts_with("package:flutter/")) return false;
   if (path.starts_with("package:")) return true;
-  if (path.starts_with("node:") || path.starts_with("internal/")) return false;
-  if (Contains(path, "/node_modules/") || Contains(path, "\\node_modules\\") ||
-      Contains(path, "/site-packages/") || Contains(path, "/dist-packages/")) {
+  if (path.starts_with("node:") || path.starts_with("internal/") || path.starts_with("<frozen ")) {
     return false;
+  }
+  for (std::string_view library :
+       {"/node_modules/", "\\node_modules\\", "/site-packages/", "/dist-packages/", "/lib/python",
+        "/vendor/", "/gems/", "/@sentry/", "sentry-cdn.com/", "/go/pkg/mod/", "/usr/lib/go",
+        "/usr/local/go/src/"}) {
+    if (Contains(path, library)) return false;
   }
   return std::nullopt;
 }

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -22,6 +23,24 @@ inline NormalizeOptions TestOptions() {
   opts.now = TestNow();
   opts.client_ip = "198.51.100.7";
   return opts;
+}
+
+// The value of the tag `key`, or nullopt.
+inline std::optional<std::string> Tag(const NormalizedEvent& ev, std::string_view key) {
+  for (const KeyValue& kv : ev.tags) {
+    if (kv.key == key) return kv.value;
+  }
+  return std::nullopt;
+}
+
+// "<type> <name>" of each normalization error, joined by ", ".
+inline std::string ErrorNames(const NormalizedEvent& ev) {
+  std::string out;
+  for (const EventError& e : ev.errors) {
+    if (!out.empty()) out += ", ";
+    out += e.type + " " + e.name;
+  }
+  return out;
 }
 
 inline std::string ReadTestdata(const std::string& name) {

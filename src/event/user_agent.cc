@@ -1,0 +1,195 @@
+#include "event/user_agent.h"
+
+#include <re2/re2.h>
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+
+namespace ferry::event {
+
+namespace {
+
+// RE2 memory per pattern: the compiled program and the DFA cache of the few patterns that
+// are big alternations stay small; a pattern that would need more falls back to RE2's
+// slower NFA rather than growing.
+constexpr int64_t kMaxMemPerPattern = 1 << 20;
+constexpr int kMaxGroups = 10;
+
+// uap-core's replacements: "$1".."$9" stand for capture groups; the result is trimmed.
+std::string Substitute(const std::string& templ, const re2::StringPiece* groups, int ngroups) {
+  std::string out;
+  for (size_t i = 0; i < templ.size(); ++i) {
+    if (templ[i] == '$' && i + 1 < templ.size() && templ[i + 1] >= '1' && templ[i + 1] <= '9') {
+      int g = templ[i + 1] - '0';
+      if (g < ngroups && groups[g].data() != nullptr)
+        out.append(groups[g].data(), groups[g].size());
+      ++i;
+    } else {
+      out.push_back(templ[i]);
+    }
+  }
+  size_t b = out.find_first_not_of(' ');
+  if (b == std::string::npos) return "";
+  return out.substr(b, out.find_last_not_of(' ') - b + 1);
+}
+
+std::string Group(const re2::StringPiece* groups, int ngroups, int g) {
+  if (g >= ngroups || groups[g].data() == nullptr) return "";
+  return std::string(groups[g].data(), groups[g].size());
+}
+
+// The replacement when the rule has one, else the capture group `g`.
+std::string Field(const std::string& replacement, const re2::StringPiece* groups, int ngroups,
+                  int g) {
+  if (!replacement.empty()) return Substitute(replacement, groups, ngroups);
+  return g > 0 ? Group(groups, ngroups, g) : "";
+}
+
+std::string Known(std::string family) { return family == "Other" ? "" : family; }
+
+}  // namespace
+
+std::string UserAgentInfo::Version::Joined() const {
+  if (major.empty()) return "";
+  std::string v = major;
+  if (!minor.empty()) {
+    v += "." + minor;
+    if (!patch.empty()) v += "." + patch;
+  }
+  return v;
+}
+
+UserAgentParser::UserAgentParser(size_t cache_entries)
+    : cache_entries_(cache_entries == 0 ? 1 : cache_entries) {}
+
+UserAgentParser::~UserAgentParser() = default;
+
+base::Result<std::unique_ptr<UserAgentParser>> UserAgentParser::Load(const std::string& path,
+                                                                     size_t cache_entries) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return base::NotFound("no file " + path);
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const std::exception& e) {
+    return base::InvalidArgument(path + ": " + e.what());
+  }
+  std::unique_ptr<UserAgentParser> parser(new UserAgentParser(cache_entries));
+  struct Section {
+    const char* name;
+    std::vector<Rule>* rules;
+    const char* keys[4];
+  };
+  const Section sections[] = {
+      {"user_agent_parsers",
+       &parser->browsers_,
+       {"family_replacement", "v1_replacement", "v2_replacement", "v3_replacement"}},
+      {"os_parsers",
+       &parser->oses_,
+       {"os_replacement", "os_v1_replacement", "os_v2_replacement", "os_v3_replacement"}},
+      {"device_parsers",
+       &parser->devices_,
+       {"device_replacement", "brand_replacement", "model_replacement", nullptr}},
+  };
+  try {
+    for (const Section& section : sections) {
+      const YAML::Node list = root[section.name];
+      if (!list || !list.IsSequence()) continue;
+      for (const YAML::Node& item : list) {
+        if (!item.IsMap() || !item["regex"]) continue;
+        re2::RE2::Options options;
+        options.set_log_errors(false);
+        options.set_max_mem(kMaxMemPerPattern);
+        const YAML::Node flag = item["regex_flag"];
+        if (flag && flag.as<std::string>() == "i") options.set_case_sensitive(false);
+        auto re = std::make_unique<re2::RE2>(item["regex"].as<std::string>(), options);
+        if (!re->ok()) {
+          ++parser->skipped_;
+          continue;
+        }
+        Rule rule{std::move(re), {}};
+        for (int i = 0; i < 4; ++i) {
+          if (section.keys[i] != nullptr && item[section.keys[i]]) {
+            rule.replacements[i] = item[section.keys[i]].as<std::string>();
+          }
+        }
+        section.rules->push_back(std::move(rule));
+      }
+    }
+  } catch (const std::exception& e) {
+    return base::InvalidArgument(path + ": " + e.what());
+  }
+  if (parser->browsers_.empty() && parser->oses_.empty() && parser->devices_.empty()) {
+    return base::InvalidArgument(path + " holds no user agent patterns");
+  }
+  return parser;
+}
+
+UserAgentInfo UserAgentParser::ParseUncached(std::string_view ua) const {
+  UserAgentInfo info;
+  re2::StringPiece text(ua.data(), ua.size());
+  re2::StringPiece groups[kMaxGroups];
+  auto first_match = [&](const std::vector<Rule>& rules, int* ngroups) -> const Rule* {
+    for (const Rule& rule : rules) {
+      int n = std::min(rule.re->NumberOfCapturingGroups() + 1, kMaxGroups);
+      if (rule.re->Match(text, 0, text.size(), re2::RE2::UNANCHORED, groups, n)) {
+        *ngroups = n;
+        return &rule;
+      }
+    }
+    return nullptr;
+  };
+  int n = 0;
+  if (const Rule* r = first_match(browsers_, &n)) {
+    info.browser.family = Known(Field(r->replacements[0], groups, n, 1));
+    info.browser.major = Field(r->replacements[1], groups, n, 2);
+    info.browser.minor = Field(r->replacements[2], groups, n, 3);
+    info.browser.patch = Field(r->replacements[3], groups, n, 4);
+  }
+  if (const Rule* r = first_match(oses_, &n)) {
+    info.os.family = Known(Field(r->replacements[0], groups, n, 1));
+    info.os.major = Field(r->replacements[1], groups, n, 2);
+    info.os.minor = Field(r->replacements[2], groups, n, 3);
+    info.os.patch = Field(r->replacements[3], groups, n, 4);
+  }
+  if (const Rule* r = first_match(devices_, &n)) {
+    info.device_family = Known(Field(r->replacements[0], groups, n, 1));
+    info.device_brand = Field(r->replacements[1], groups, n, 0);
+    info.device_model = Field(r->replacements[2], groups, n, 1);
+  }
+  if (info.browser.family.empty()) info.browser = {};
+  if (info.os.family.empty()) info.os = {};
+  if (info.device_family.empty()) info.device_brand = info.device_model = "";
+  return info;
+}
+
+UserAgentInfo UserAgentParser::Parse(std::string_view ua) const {
+  ua = ua.substr(0, kMaxUserAgentBytes);
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = index_.find(ua); it != index_.end()) {
+      lru_.splice(lru_.begin(), lru_, it->second);
+      hits_.fetch_add(1, std::memory_order_relaxed);
+      return it->second->second;
+    }
+  }
+  misses_.fetch_add(1, std::memory_order_relaxed);
+  UserAgentInfo info = ParseUncached(ua);
+  std::lock_guard lock(mu_);
+  if (index_.find(ua) == index_.end()) {
+    lru_.emplace_front(std::string(ua), info);
+    index_.emplace(lru_.front().first, lru_.begin());
+    if (lru_.size() > cache_entries_) {
+      index_.erase(lru_.back().first);
+      lru_.pop_back();
+    }
+  }
+  return info;
+}
+
+UserAgentStats UserAgentParser::stats() const {
+  return {hits_.load(std::memory_order_relaxed), misses_.load(std::memory_order_relaxed),
+          browsers_.size() + oses_.size() + devices_.size(), skipped_};
+}
+
+}  // namespace ferry::event

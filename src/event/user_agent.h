@@ -1,0 +1,88 @@
+// User-Agent parsing with the uap-core regexes (the ones Relay uses): which browser, operating
+// system and device sent an event, so that events from browsers and HTTP servers get browser,
+// os and device contexts and tags (docs/normalization.md).
+//
+// The regexes file (Debian's uap-core package) is compiled once with RE2, whose matching time
+// is linear in the input, so a hostile User-Agent cannot make it backtrack. Results are kept
+// in a bounded LRU cache keyed by the User-Agent string: real traffic repeats a handful of
+// strings, so most events cost one hash lookup. Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "base/status.h"
+
+namespace re2 {
+class RE2;
+}
+
+namespace ferry::event {
+
+// Debian's uap-core puts the regexes here.
+inline constexpr char kDefaultUserAgentRegexes[] = "/usr/share/uap-core/regexes.yaml";
+
+struct UserAgentInfo {
+  struct Version {
+    std::string family;  // "" when unknown (uap-core's "Other")
+    std::string major, minor, patch;
+    // "major.minor.patch" as far as the parts go, the way Relay writes context versions.
+    std::string Joined() const;
+  };
+  Version browser;
+  Version os;
+  std::string device_family;  // "" when unknown
+  std::string device_brand;
+  std::string device_model;
+};
+
+struct UserAgentStats {
+  uint64_t hits = 0;
+  uint64_t misses = 0;
+  size_t patterns = 0;  // compiled
+  size_t skipped = 0;   // patterns RE2 could not compile (left out, counted)
+};
+
+class UserAgentParser {
+ public:
+  // Reads and compiles the regexes at `path`. Errors: kNotFound when the file is missing,
+  // kInvalidArgument when it is not uap-core's format or holds no usable pattern.
+  static base::Result<std::unique_ptr<UserAgentParser>> Load(const std::string& path,
+                                                             size_t cache_entries = 4096);
+  ~UserAgentParser();
+
+  // The parse of `user_agent` (at most kMaxUserAgentBytes of it are read).
+  UserAgentInfo Parse(std::string_view user_agent) const;
+
+  UserAgentStats stats() const;
+
+  static constexpr size_t kMaxUserAgentBytes = 512;
+
+ private:
+  struct Rule {
+    std::unique_ptr<re2::RE2> re;
+    // Replacements with "$1".."$9" for the capture groups; empty = use the default group.
+    std::string replacements[4];
+  };
+  explicit UserAgentParser(size_t cache_entries);
+  UserAgentInfo ParseUncached(std::string_view user_agent) const;
+
+  std::vector<Rule> browsers_, oses_, devices_;
+  size_t skipped_ = 0;
+
+  const size_t cache_entries_;
+  mutable std::mutex mu_;
+  mutable std::list<std::pair<std::string, UserAgentInfo>> lru_;  // GUARDED_BY(mu_), MRU first
+  mutable std::unordered_map<std::string_view, decltype(lru_)::iterator> index_;  // GUARDED_BY
+  mutable std::atomic<uint64_t> hits_{0}, misses_{0};
+};
+
+}  // namespace ferry::event
