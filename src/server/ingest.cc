@@ -1,6 +1,8 @@
 #include "server/ingest.h"
 
 #include <boost/asio/post.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 #include <chrono>
 
 #include "base/log.h"
@@ -45,6 +47,16 @@ std::string FieldString(const std::vector<protocol::JsonField>& fields, std::str
   return f && f->kind == protocol::JsonKind::kString ? f->string_value : std::string();
 }
 
+std::string MetadataJson(const event::Metadata& m) {
+  boost::json::object out;
+  for (auto [key, value] : {std::pair{"type", &m.type}, std::pair{"value", &m.value},
+                            std::pair{"filename", &m.filename}, std::pair{"function", &m.function},
+                            std::pair{"title", &m.title}}) {
+    if (!value->empty()) out[key] = *value;
+  }
+  return boost::json::serialize(out);
+}
+
 store::EventRecord ToRecord(int64_t project_id, event::NormalizedEvent ev,
                             const event::Grouping& grouping) {
   store::EventRecord r;
@@ -59,6 +71,8 @@ store::EventRecord ToRecord(int64_t project_id, event::NormalizedEvent ev,
   r.message = ev.message;
   r.title = ev.title;
   r.culprit = ev.culprit;
+  r.type = ev.type;
+  r.metadata_json = MetadataJson(ev.metadata);
   r.grouping_hash = grouping.hash;
   r.grouping_method = grouping.method;
   r.grouping_components = grouping.components;
@@ -70,8 +84,43 @@ store::EventRecord ToRecord(int64_t project_id, event::NormalizedEvent ev,
 }  // namespace
 
 Ingest::Ingest(const config::Config& config, KeyCache& keys, store::EventWriter& writer,
-               Metrics& metrics, Workers& workers)
-    : config_(config), keys_(keys), writer_(writer), metrics_(metrics), workers_(workers) {}
+               Metrics& metrics, Workers& workers, std::string user_agent_regexes)
+    : config_(config),
+      user_agent_regexes_(std::move(user_agent_regexes)),
+      keys_(keys),
+      writer_(writer),
+      metrics_(metrics),
+      workers_(workers) {
+  auto stat = [this](uint64_t event::UserAgentStats::*field) {
+    return [this, field] {
+      // Read without forcing the load: before the first event there is nothing to count.
+      std::lock_guard lock(user_agents_mu_);
+      return user_agents_ ? static_cast<double>(user_agents_->stats().*field) : 0.0;
+    };
+  };
+  metrics_.AddCounter("ferry_user_agent_cache_hits_total",
+                      "Events whose User-Agent was parsed before (served from the cache)",
+                      stat(&event::UserAgentStats::hits));
+  metrics_.AddCounter("ferry_user_agent_cache_misses_total",
+                      "Events whose User-Agent had to be matched against the regexes",
+                      stat(&event::UserAgentStats::misses));
+}
+
+const event::UserAgentParser* Ingest::UserAgents() {
+  std::call_once(user_agents_once_, [this] {
+    auto loaded = event::UserAgentParser::Load(user_agent_regexes_);
+    if (!loaded.ok()) {
+      base::Log(base::LogLevel::kWarn,
+                "no User-Agent regexes: events get no browser or os context from their "
+                "User-Agent (install Debian's uap-core)",
+                {{"path", user_agent_regexes_}, {"error", loaded.status().detail()}});
+      return;
+    }
+    std::lock_guard lock(user_agents_mu_);
+    user_agents_ = std::move(loaded).value();
+  });
+  return user_agents_.get();
+}
 
 void Ingest::Handle(int64_t project_id, bool legacy, http::IncomingRequest in,
                     http::Respond respond) {
@@ -271,7 +320,16 @@ bool Ingest::Process(Job& job, uint64_t limit, bool last, const http::Respond& r
     return fail(body.status());
   }
   if (job.legacy) {
-    StoreEvent(*key, *body, job.client_ip, {}, std::nullopt, respond);
+    auto event = DecodeLegacyEvent(job.in, *body, limit, metrics_, last);
+    if (!event.ok()) {
+      if (event.status().code() == base::Code::kTooLarge && !last) {
+        // The retry on a heavy worker reads the body again.
+        if (codings->empty()) req.body() = std::move(*body);
+        return false;
+      }
+      return fail(event.status());
+    }
+    StoreEvent(*key, *event, job.client_ip, {}, std::nullopt, respond);
   } else {
     StoreEnvelope(*key, *body, job.client_ip, respond);
   }
@@ -334,6 +392,7 @@ void Ingest::StoreEvent(const KeyInfo& key, std::string_view json, const std::st
   options.default_platform = key.project.platform.empty() ? "other" : key.project.platform;
   options.client_ip = client_ip;
   options.max_event_bytes = config_.limits.max_event_bytes;
+  options.user_agents = UserAgents();
   auto normalized = event::Normalize(json, options);
   if (!normalized.ok()) {
     metrics_.CountItem("event", base::CodeName(normalized.status().code()));

@@ -8,10 +8,12 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "config/config.h"
 #include "event/normalize.h"
+#include "event/user_agent.h"
 #include "http/types.h"
 #include "notify/alert.h"
 #include "protocol/dsn.h"
@@ -26,8 +28,10 @@ namespace ferry::server {
 
 class Ingest final : public LocalStore {
  public:
+  // `user_agent_regexes` is uap-core's regexes file (event/user_agent.h); without it events get
+  // no contexts from their User-Agent, which is logged once.
   Ingest(const config::Config& config, KeyCache& keys, store::EventWriter& writer, Metrics& metrics,
-         Workers& workers);
+         Workers& workers, std::string user_agent_regexes = event::kDefaultUserAgentRegexes);
 
   // `project_id` is the id from the path; `legacy` selects /store/ (one JSON event).
   void Handle(int64_t project_id, bool legacy, http::IncomingRequest in, http::Respond respond);
@@ -72,7 +76,15 @@ class Ingest final : public LocalStore {
                   std::optional<std::chrono::system_clock::time_point> sent_at,
                   const http::Respond& respond);
 
+  // The User-Agent parser, compiled on first use on a worker (start-up does not wait for
+  // uap-core's thousand regexes); null when the file could not be read.
+  const event::UserAgentParser* UserAgents();
+
   const config::Config& config_;
+  const std::string user_agent_regexes_;
+  std::once_flag user_agents_once_;
+  std::mutex user_agents_mu_;  // for readers that must not wait for the load (metrics)
+  std::unique_ptr<event::UserAgentParser> user_agents_;  // set once, under user_agents_mu_
   KeyCache& keys_;
   store::EventWriter& writer_;
   Metrics& metrics_;

@@ -1,5 +1,7 @@
 #include "server/request_body.h"
 
+#include "store/base64.h"
+
 namespace ferry::server {
 
 base::Result<std::string> DecodeRequestBody(http::IncomingRequest& in,
@@ -24,6 +26,35 @@ base::Result<std::string> DecodeRequestBody(http::IncomingRequest& in,
     return result.status();
   }
   if (in.memory) in.memory->Absorb(std::move(decoded));
+  return result;
+}
+
+base::Result<std::string> DecodeLegacyEvent(http::IncomingRequest& in, std::string& body,
+                                            uint64_t limit, Metrics& metrics, bool count_bomb) {
+  size_t start = body.find_first_not_of(" \t\r\n");
+  if (start == std::string::npos || body[start] == '{' || body[start] == '[') {
+    return std::move(body);
+  }
+  std::string text;
+  text.reserve(body.size() - start);
+  for (size_t i = start; i < body.size(); ++i) {
+    char c = body[i];
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') text.push_back(c);
+  }
+  std::optional<std::string> decoded = store::Base64Decode(text);
+  if (!decoded || decoded->empty()) return std::move(body);
+  // 0x78 opens every zlib stream (deflate, 32 KiB window), whatever the compression level.
+  if (static_cast<unsigned char>((*decoded)[0]) != 0x78) return std::move(*decoded);
+  base::MemoryLease inflated(in.memory ? in.memory->budget() : nullptr);
+  protocol::DecodeOptions options;
+  options.max_output = limit;
+  options.lease = &inflated;
+  auto result = protocol::Decompress(protocol::Encoding::kDeflate, *decoded, options);
+  if (!result.ok()) {
+    if (result.status().code() == base::Code::kTooLarge && count_bomb) metrics.CountBomb();
+    return result.status();
+  }
+  if (in.memory) in.memory->Absorb(std::move(inflated));
   return result;
 }
 

@@ -23,6 +23,16 @@ base::Result<std::string> DecodeRequestBody(http::IncomingRequest& in,
                                             const std::vector<protocol::Encoding>& codings,
                                             uint64_t limit, Metrics& metrics, bool count_bomb);
 
+// A /store/ body as the legacy endpoint takes it: JSON as it is, or (what the raven clients
+// send, with no Content-Encoding) base64 of zlib-compressed JSON or of plain JSON, decoded
+// within `limit` and charged to the request's lease. A body that is neither is returned as it
+// is, for the JSON parser to refuse. Errors: kTooLarge past `limit` (counted as a bomb when
+// `count_bomb`),
+// kOverloaded when the budget refused, kInvalidArgument for a corrupt zlib stream.
+// `body` is moved from only when it is returned as it is.
+base::Result<std::string> DecodeLegacyEvent(http::IncomingRequest& in, std::string& body,
+                                            uint64_t limit, Metrics& metrics, bool count_bomb);
+
 // The body's first line (up to kMaxEnvelopeHeaderLine bytes), decoding no more than that;
 // `max_outer` bounds the outer codings when several are applied.
 base::Result<std::string> DecodeFirstLine(const http::IncomingRequest& in,

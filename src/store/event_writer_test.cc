@@ -94,6 +94,10 @@ class GatedStore final : public Store {
   base::Result<std::vector<Attachment>> ListAttachments(int64_t p, const std::string& e) override {
     return inner_.ListAttachments(p, e);
   }
+  base::Result<std::vector<TagValueCount>> IssueTagValues(int64_t i, const std::string& k,
+                                                          int n) override {
+    return inner_.IssueTagValues(i, k, n);
+  }
   base::Result<std::vector<std::pair<int64_t, int64_t>>> IssueDailyCounts(int64_t i,
                                                                           int64_t s) override {
     return inner_.IssueDailyCounts(i, s);

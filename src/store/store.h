@@ -67,9 +67,13 @@ struct EventRecord {
   std::string message;  // formatted message, for search
   std::string title;
   std::string culprit;
+  std::string type;                              // "error" | "default"
+  std::string metadata_json;                     // Sentry's issue metadata, a JSON object text
   std::string grouping_hash;                     // decides the issue
   std::string grouping_method;                   // "fingerprint", "stacktrace", ...
   std::vector<std::string> grouping_components;  // human-readable, stored with the event
+  // Every tag, the SDK's and the derived ones: each (issue, key, value) is counted for the
+  // issue's tag distribution and search; distinct "user" values are the issue's users.
   std::vector<std::pair<std::string, std::string>> tags;
   std::string payload_json;  // the normalized event, returned by the API as is
   std::vector<Attachment> attachments;
@@ -94,7 +98,22 @@ struct Issue {
   int64_t first_seen_ms = 0;
   int64_t last_seen_ms = 0;
   int64_t count = 0;  // events received (retention does not lower it)
+  // Distinct values of the "user" tag among the issue's stored events.
+  int64_t user_count = 0;
+  std::string type;           // of the latest event; "" for issues stored before it was kept
+  std::string metadata_json;  // of the latest event; "" likewise
 };
+
+// One value of a tag among an issue's stored events.
+struct TagValueCount {
+  std::string key;
+  std::string value;
+  int64_t count = 0;
+  int64_t first_seen_ms = 0;
+  int64_t last_seen_ms = 0;
+};
+
+enum class IssueSort { kLastSeen, kFirstSeen, kEvents, kUsers };
 
 struct StoredEvent {
   int64_t issue_id = 0;
@@ -108,7 +127,16 @@ struct IssueQuery {
   std::string environment;  // events with this environment, "" = any
   std::string release;      // events with this release, "" = any
   std::string text;         // substring of title, culprit or message, case-insensitive
-  int64_t since_ms = 0;     // last_seen >= since_ms
+  // Tag filters, all of which must hold: an issue matches (key, value) when one of its stored
+  // events has that tag, and a negated one when none has.
+  struct TagFilter {
+    std::string key;
+    std::string value;
+    bool negated = false;
+  };
+  std::vector<TagFilter> tags;
+  int64_t since_ms = 0;  // last_seen >= since_ms
+  IssueSort sort = IssueSort::kLastSeen;
   int limit = 100;
   int64_t offset = 0;
 };
@@ -170,6 +198,11 @@ class Store {
                                                              const std::string& event_id) = 0;
   virtual base::Result<std::vector<Attachment>> ListAttachments(int64_t project_id,
                                                                 const std::string& event_id) = 0;
+  // The issue's tag values, most frequent first: at most `per_key` values per key, all keys
+  // (or only `key` when it is not empty).
+  virtual base::Result<std::vector<TagValueCount>> IssueTagValues(int64_t issue_id,
+                                                                  const std::string& key,
+                                                                  int per_key) = 0;
   // Events per day for an issue: (day since epoch, count), oldest first.
   virtual base::Result<std::vector<std::pair<int64_t, int64_t>>> IssueDailyCounts(
       int64_t issue_id, int64_t since_day) = 0;

@@ -8,6 +8,7 @@
 
 #include "base/log.h"
 #include "base/strings.h"
+#include "event/tags.h"
 #include "protocol/auth.h"
 #include "store/credentials.h"
 #include "web/api_json.h"
@@ -76,8 +77,22 @@ int64_t ParsePeriodMs(std::string_view s) {
   return 0;
 }
 
-// Sentry's search syntax, the part ferry understands: is:, level:, environment:, release:
-// and free text. Unknown keys are refused so a typo is not silently ignored.
+// Sentry's search keys that are not tags and that ferry does not answer yet: refused, so that
+// a search is never silently wider than asked.
+bool IsUnsupportedSearchKey(std::string_view key) {
+  for (std::string_view k : {"assigned", "assigned_or_suggested", "bookmarks", "subscribed", "age",
+                             "firstSeen", "lastSeen", "timesSeen", "times_seen", "has",
+                             "first_release", "firstRelease", "issue.category", "issue.type",
+                             "event.timestamp", "timestamp", "userCount", "unassigned"}) {
+    if (key == k) return true;
+  }
+  return false;
+}
+
+// Sentry's search syntax: is:<status>, level:<level>, any tag as key:value (derived ones too:
+// environment, release, browser.name, handled, user, ...), user.id: / user.email: /
+// user.username: / user.ip: for the user tag, "!" before a key to negate it, quotes around
+// values with spaces, and free text for the rest.
 base::Status ParseQuery(std::string_view text, store::IssueQuery* q) {
   std::string free;
   size_t i = 0;
@@ -92,30 +107,53 @@ base::Status ParseQuery(std::string_view text, store::IssueQuery* q) {
     std::string token(text.substr(start, i - start));
     if (token.empty()) continue;
     auto colon = token.find(':');
+    // A colon inside quotes (free text "a: b") or a value-less "key:" is text, not a filter.
+    if (token.front() == '"' || colon == 0 || colon + 1 >= token.size()) {
+      colon = std::string::npos;
+    }
     std::string key = colon == std::string::npos ? "" : token.substr(0, colon);
     std::string value = colon == std::string::npos ? token : token.substr(colon + 1);
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
       value = value.substr(1, value.size() - 2);
     }
-    if (key == "is") {
+    bool negated = key.size() > 1 && key.front() == '!';
+    if (negated) key.erase(0, 1);
+    if (key.empty()) {
+      if (!free.empty()) free += ' ';
+      free += value;
+      continue;
+    }
+    if (key == "is" && !negated) {
       auto status = store::ParseIssueStatus(value);
       if (!status) return base::InvalidArgument("unknown status \"" + value + "\" in query");
       q->status = status;
-    } else if (key == "level") {
+    } else if (key == "level" && !negated) {
       q->level = value;
-    } else if (key == "environment") {
-      q->environment = value;
-    } else if (key == "release") {
-      q->release = value;
-    } else if (key.empty() || token.front() == '"') {
-      if (!free.empty()) free += ' ';
-      free += token.front() == '"' ? value : token;
+    } else if (IsUnsupportedSearchKey(key) || key == "is" || key == "level") {
+      return base::InvalidArgument("unsupported search key \"" + token.substr(0, colon) + "\"");
     } else {
-      return base::InvalidArgument("unsupported search key \"" + key + "\"");
+      if (key == "user.id" || key == "user.email" || key == "user.username" || key == "user.ip") {
+        value = key.substr(5) + ":" + value;
+        key = "user";
+      }
+      if (!event::IsValidTagKey(key)) {
+        return base::InvalidArgument("invalid search key \"" + key + "\"");
+      }
+      q->tags.push_back({key, value, negated});
     }
   }
   q->text = free;
   return base::Status::Ok();
+}
+
+// Sentry's sort names: date (last seen, the default), new (first seen), freq (events), user.
+base::Result<store::IssueSort> ParseSort(std::string_view sort) {
+  if (sort.empty() || sort == "date") return store::IssueSort::kLastSeen;
+  if (sort == "new") return store::IssueSort::kFirstSeen;
+  if (sort == "freq") return store::IssueSort::kEvents;
+  if (sort == "user") return store::IssueSort::kUsers;
+  return base::InvalidArgument("unknown sort \"" + std::string(sort) +
+                               "\": use date, new, freq or user");
 }
 
 std::string QueryParam(std::string_view target, std::string_view name) {
@@ -212,6 +250,10 @@ http::Response Api::Answer(const http::Request& req) {
                      protocol::QueryParam(target.substr(qpos + 1), "query").has_value();
     auto st = ParseQuery(has_query ? QueryParam(target, "query") : "is:unresolved", &q);
     if (!st.ok()) return fail(st);
+    auto sort = ParseSort(QueryParam(target, "sort"));
+    if (!sort.ok()) return fail(sort.status());
+    q.sort = *sort;
+    q.environment = QueryParam(target, "environment");
     if (int64_t period = ParsePeriodMs(QueryParam(target, "statsPeriod")); period > 0) {
       auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                      std::chrono::system_clock::now().time_since_epoch())

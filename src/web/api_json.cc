@@ -1,5 +1,6 @@
 #include "web/api_json.h"
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <chrono>
 #include <cstdio>
@@ -151,16 +152,81 @@ json::array Entries(const json::value& payload) {
   return entries;
 }
 
+// Sentry answers tags sorted by key.
 json::array TagsJson(const store::EventRecord& r) {
-  json::array tags;
-  for (const auto& [k, v] : r.tags) tags.push_back(json::object{{"key", k}, {"value", v}});
-  return tags;
+  auto tags = r.tags;
+  std::stable_sort(tags.begin(), tags.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  json::array out;
+  for (const auto& [k, v] : tags) out.push_back(json::object{{"key", k}, {"value", v}});
+  return out;
 }
 
-json::object Metadata(const std::string& title) {
+// Issues and events stored before metadata was kept: what their title says.
+json::object MetadataFromTitle(const std::string& title) {
   auto colon = title.find(": ");
   if (colon == std::string::npos) return json::object{{"title", title}};
   return json::object{{"type", title.substr(0, colon)}, {"value", title.substr(colon + 2)}};
+}
+
+std::string TypeFromTitle(const std::string& title) {
+  return title.find(": ") != std::string::npos ? "error" : "default";
+}
+
+json::object MetadataJson(const std::string& metadata_json, const std::string& title) {
+  json::value v = Parse(metadata_json);
+  return v.is_object() && !v.get_object().empty() ? std::move(v.get_object())
+                                                  : MetadataFromTitle(title);
+}
+
+// Sentry's words for Relay's error types (its EventError messages).
+std::string_view ErrorMessage(std::string_view type) {
+  if (type == "past_timestamp") return "Invalid timestamp (too old)";
+  if (type == "future_timestamp") return "Invalid timestamp (in future)";
+  if (type == "clock_drift") return "Clock drift detected in SDK";
+  if (type == "value_too_long") return "Discarded value due to exceeding maximum length";
+  if (type == "invalid_data") return "Discarded invalid value";
+  return "Event processing note";
+}
+
+// The normalization notes as Sentry's event API answers them: {type, message, data}.
+json::array ErrorsJson(const json::value& payload) {
+  json::array out;
+  auto add = [&out](std::string type, std::string name, const json::value* value) {
+    json::object data{{"name", name}};
+    if (value != nullptr) data["value"] = *value;
+    std::string message(ErrorMessage(type));
+    out.push_back(json::object{
+        {"type", std::move(type)}, {"message", std::move(message)}, {"data", std::move(data)}});
+  };
+  if (const auto* errors = Get(payload, "errors"); errors && errors->is_array()) {
+    for (const auto& e : errors->get_array()) add(Str(e, "type"), Str(e, "name"), Get(e, "value"));
+  }
+  // Events stored before errors were structured: "<name>: <type>".
+  if (const auto* notes = Get(payload, "_notes"); notes && notes->is_array()) {
+    for (const auto& n : notes->get_array()) {
+      if (!n.is_string()) continue;
+      std::string_view text = n.get_string();
+      auto colon = text.find(": ");
+      if (colon == std::string_view::npos) continue;
+      add(std::string(text.substr(colon + 2)), std::string(text.substr(0, colon)), nullptr);
+    }
+  }
+  return out;
+}
+
+// Sentry's user interface: every field present, null when unknown.
+json::value UserJson(const json::value& payload) {
+  const auto* user = Get(payload, "user");
+  if (user == nullptr || !user->is_object()) return nullptr;
+  json::object out;
+  for (auto key : {"id", "email", "username", "ip_address", "name"}) {
+    const auto* v = Get(*user, key);
+    out[key] = v != nullptr ? *v : json::value(nullptr);
+  }
+  out["geo"] = nullptr;
+  out["data"] = nullptr;
+  return out;
 }
 
 }  // namespace
@@ -203,14 +269,14 @@ json::object IssueJson(const store::Issue& issue, const store::Project& project,
       {"status", std::string(store::IssueStatusName(issue.status))},
       {"statusDetails", json::object{}},
       {"platform", issue.platform},
-      {"type", issue.title.find(": ") != std::string::npos ? "error" : "default"},
-      {"metadata", Metadata(issue.title)},
+      {"type", issue.type.empty() ? TypeFromTitle(issue.title) : issue.type},
+      {"metadata", MetadataJson(issue.metadata_json, issue.title)},
       {"project", json::object{{"id", std::to_string(project.id)},
                                {"slug", project.slug},
                                {"name", project.name},
                                {"platform", project.platform}}},
       {"count", std::to_string(issue.count)},
-      {"userCount", 0},
+      {"userCount", issue.user_count},
       {"numComments", 0},
       {"assignedTo", nullptr},
       {"isBookmarked", false},
@@ -233,7 +299,7 @@ json::object EventSummaryJson(const store::StoredEvent& e) {
       {"message", r.message},
       {"culprit", r.culprit},
       {"platform", r.platform},
-      {"event.type", r.title.find(": ") != std::string::npos ? "error" : "default"},
+      {"event.type", r.type.empty() ? TypeFromTitle(r.title) : r.type},
       {"dateCreated", IsoTime(r.timestamp_ms)},
       {"dateReceived", IsoTime(r.received_ms)},
       {"tags", TagsJson(r)},
@@ -247,10 +313,19 @@ json::object EventJson(const store::StoredEvent& e) {
   out["level"] = r.level;
   out["release"] = r.release.empty() ? json::value(nullptr) : json::value(r.release);
   out["environment"] = r.environment;
-  out["metadata"] = Metadata(r.title);
+  std::string type = Str(payload, "type");
+  out["type"] = type.empty() ? TypeFromTitle(r.title) : type;
+  const auto* metadata = Get(payload, "metadata");
+  out["metadata"] = metadata != nullptr && metadata->is_object() && !metadata->get_object().empty()
+                        ? *metadata
+                        : json::value(MetadataFromTitle(r.title));
+  std::string location = Str(payload, "location");
+  out["location"] = location.empty() ? json::value(nullptr) : json::value(location);
+  out["dist"] = Get(payload, "dist") ? *Get(payload, "dist") : json::value(nullptr);
   out["entries"] = Entries(payload);
-  for (auto [key, as] : {std::pair{"contexts", "contexts"}, std::pair{"user", "user"},
-                         std::pair{"sdk", "sdk"}, std::pair{"extra", "context"}}) {
+  out["user"] = UserJson(payload);
+  for (auto [key, as] : {std::pair{"contexts", "contexts"}, std::pair{"sdk", "sdk"},
+                         std::pair{"extra", "context"}}) {
     if (const auto* v = Get(payload, key)) {
       out[as] = *v;
     } else {
@@ -262,7 +337,7 @@ json::object EventJson(const store::StoredEvent& e) {
   out["fingerprints"] = json::array{json::string(r.grouping_hash)};
   out["grouping"] = json::object{{"method", r.grouping_method}, {"components", components}};
   out["size"] = r.payload_json.size();
-  out["errors"] = json::array{};
+  out["errors"] = ErrorsJson(payload);
   json::array attachments;
   for (const auto& a : r.attachments) {
     attachments.push_back(json::object{{"name", a.filename},

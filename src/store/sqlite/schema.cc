@@ -4,6 +4,44 @@
 #include <string>
 
 namespace ferry::store::sqlite {
+
+// Events stored before migration 2 carry only the tags their SDK sent: their level,
+// environment, release and user are taken from their columns and payload instead (an event
+// whose tags lack "level" is one of those).
+const char kRebuildIssueTags[] = R"sql(
+DELETE FROM issue_tags;
+INSERT INTO issue_tags (issue_id, key, value, count, first_seen_ms, last_seen_ms)
+SELECT issue_id, key, value, count(*), min(ts), max(ts) FROM (
+  SELECT e.issue_id AS issue_id, json_extract(t.value, '$[0]') AS key,
+         json_extract(t.value, '$[1]') AS value, e.timestamp_ms AS ts
+    FROM events e, json_each(e.tags) t
+  UNION ALL
+  SELECT issue_id, 'level', level, timestamp_ms FROM events
+    WHERE instr(tags, '["level",') = 0
+  UNION ALL
+  SELECT issue_id, 'environment', environment, timestamp_ms FROM events
+    WHERE instr(tags, '["level",') = 0
+  UNION ALL
+  SELECT issue_id, 'release', release, timestamp_ms FROM events
+    WHERE instr(tags, '["level",') = 0
+  UNION ALL
+  SELECT issue_id, 'user', CASE
+      WHEN json_extract(payload_json, '$.user.id') IS NOT NULL
+        THEN 'id:' || json_extract(payload_json, '$.user.id')
+      WHEN json_extract(payload_json, '$.user.username') IS NOT NULL
+        THEN 'username:' || json_extract(payload_json, '$.user.username')
+      WHEN json_extract(payload_json, '$.user.email') IS NOT NULL
+        THEN 'email:' || json_extract(payload_json, '$.user.email')
+      WHEN json_extract(payload_json, '$.user.ip_address') IS NOT NULL
+        THEN 'ip:' || json_extract(payload_json, '$.user.ip_address')
+    END, timestamp_ms FROM events WHERE instr(tags, '["level",') = 0
+)
+WHERE typeof(key) = 'text' AND typeof(value) = 'text' AND key != '' AND value != ''
+GROUP BY issue_id, key, value;
+UPDATE issues SET user_count =
+  (SELECT count(*) FROM issue_tags t WHERE t.issue_id = issues.id AND t.key = 'user');
+)sql";
+
 namespace {
 
 // Migration 1: the whole initial schema. docs/schema.md explains each table and index.
@@ -104,8 +142,29 @@ CREATE TABLE item_counts (
 ) WITHOUT ROWID;
 )sql";
 
+// Migration 2: event processing at Sentry's level. Issues keep their latest event's type and
+// metadata and a count of distinct users; issue_tags counts every tag value of an issue's
+// stored events (the tag distribution, tag search and the user count), and is filled from
+// the events already stored.
+constexpr char kMigration2[] = R"sql(
+ALTER TABLE issues ADD COLUMN type TEXT NOT NULL DEFAULT '';
+ALTER TABLE issues ADD COLUMN metadata TEXT NOT NULL DEFAULT '';
+ALTER TABLE issues ADD COLUMN user_count INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE issue_tags (
+  issue_id INTEGER NOT NULL REFERENCES issues(id),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  first_seen_ms INTEGER NOT NULL,
+  last_seen_ms INTEGER NOT NULL,
+  PRIMARY KEY (issue_id, key, value)
+) WITHOUT ROWID;
+CREATE INDEX issue_tags_by_value ON issue_tags(key, value);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kMigration1},
+    {2, kMigration2, kRebuildIssueTags},
 };
 
 }  // namespace
@@ -143,6 +202,7 @@ base::Status ApplyMigrations(Connection& conn, std::span<const Migration> migrat
   for (const Migration& m : migrations) {
     if (m.version <= *current) continue;
     FERRY_RETURN_IF_ERROR(conn.Exec(m.sql));
+    if (m.after != nullptr) FERRY_RETURN_IF_ERROR(conn.Exec(m.after));
     FERRY_RETURN_IF_ERROR(
         conn.Exec("DELETE FROM schema_version; INSERT INTO schema_version "
                   "VALUES (" +

@@ -13,9 +13,14 @@
 namespace ferry::store::sqlite {
 
 struct Migration {
-  int version;      // 1, 2, 3, ... without gaps
-  const char* sql;  // statements run in one transaction
+  int version;                  // 1, 2, 3, ... without gaps
+  const char* sql;              // statements run in one transaction
+  const char* after = nullptr;  // more statements for the same transaction (data migration)
 };
+
+// Refills issue_tags and issues.user_count from the stored events (migration 2, and restore,
+// which does not carry them). The caller holds a write transaction.
+extern const char kRebuildIssueTags[];
 
 // Every migration of this build, oldest first.
 std::span<const Migration> Migrations();

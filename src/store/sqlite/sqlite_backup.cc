@@ -4,6 +4,7 @@
 #include <span>
 
 #include "store/base64.h"
+#include "store/sqlite/schema.h"
 #include "store/sqlite/sqlite_store_impl.h"
 
 namespace ferry::store::sqlite {
@@ -14,6 +15,9 @@ enum class Type { kInt, kText, kBool, kBlob };
 struct Column {
   const char* name;
   Type type;
+  // Backups written before the column existed lack it: they restore with the column's
+  // default (0, "" or false) instead of being refused.
+  bool optional = false;
 };
 
 struct RowKind {
@@ -41,11 +45,19 @@ constexpr Column kKey[] = {{"public_key", Type::kText},
                            {"secret", Type::kText},
                            {"enabled", Type::kBool},
                            {"created_ms", Type::kInt}};
-constexpr Column kIssue[] = {
-    {"id", Type::kInt},           {"project_id", Type::kInt}, {"grouping_hash", Type::kText},
-    {"title", Type::kText},       {"culprit", Type::kText},   {"level", Type::kText},
-    {"platform", Type::kText},    {"status", Type::kText},    {"first_seen_ms", Type::kInt},
-    {"last_seen_ms", Type::kInt}, {"count", Type::kInt}};
+constexpr Column kIssue[] = {{"id", Type::kInt},
+                             {"project_id", Type::kInt},
+                             {"grouping_hash", Type::kText},
+                             {"title", Type::kText},
+                             {"culprit", Type::kText},
+                             {"level", Type::kText},
+                             {"platform", Type::kText},
+                             {"status", Type::kText},
+                             {"first_seen_ms", Type::kInt},
+                             {"last_seen_ms", Type::kInt},
+                             {"count", Type::kInt},
+                             {"type", Type::kText, true},
+                             {"metadata", Type::kText, true}};
 constexpr Column kIssueDay[] = {
     {"issue_id", Type::kInt}, {"day", Type::kInt}, {"count", Type::kInt}};
 constexpr Column kEvent[] = {{"id", Type::kInt},
@@ -107,6 +119,14 @@ base::Status BindField(Statement& stmt, int index, const RowKind& kind, const Co
                                  "\" " + what);
   };
   const boost::json::value* v = row.if_contains(column.name);
+  if (v == nullptr && column.optional) {
+    if (column.type == Type::kText) {
+      stmt.Bind(index, "");
+    } else {
+      stmt.Bind(index, 0);
+    }
+    return base::Status::Ok();
+  }
   if (v == nullptr) return bad("is missing");
   switch (column.type) {
     case Type::kInt:
@@ -215,6 +235,8 @@ base::Status SqliteStore::Import(
       return base::Status(st.code(), "restoring a \"" + row.kind + "\" row: " + st.detail());
     }
   }
+  // Derived from the events, so not in backups: rebuilt here as migration 2 built them.
+  FERRY_RETURN_IF_ERROR(writer_->Exec(kRebuildIssueTags));
   base::Status st = (*tx)->Commit();
   if (st.code() == base::Code::kInvalidArgument) {
     return base::InvalidArgument("backup is inconsistent: " + st.detail());
@@ -223,6 +245,7 @@ base::Status SqliteStore::Import(
 }
 
 base::Status SqliteStore::DeleteAllLocked() {
+  FERRY_RETURN_IF_ERROR(writer_->Exec("DELETE FROM issue_tags"));
   for (auto it = std::rbegin(kKinds); it != std::rend(kKinds); ++it) {
     FERRY_RETURN_IF_ERROR(writer_->Exec(std::string("DELETE FROM ") + it->table));
   }

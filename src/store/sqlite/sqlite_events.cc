@@ -64,7 +64,7 @@ std::vector<std::pair<std::string, std::string>> JsonToTags(const std::string& t
 
 constexpr char kIssueColumns[] =
     "i.id, i.project_id, i.grouping_hash, i.title, i.culprit, i.level, i.platform, i.status, "
-    "i.first_seen_ms, i.last_seen_ms, i.count";
+    "i.first_seen_ms, i.last_seen_ms, i.count, i.user_count, i.type, i.metadata";
 
 Issue ReadIssue(const Statement& s) {
   Issue issue;
@@ -79,6 +79,9 @@ Issue ReadIssue(const Statement& s) {
   issue.first_seen_ms = s.Int(8);
   issue.last_seen_ms = s.Int(9);
   issue.count = s.Int(10);
+  issue.user_count = s.Int(11);
+  issue.type = s.Text(12);
+  issue.metadata_json = s.Text(13);
   return issue;
 }
 
@@ -216,11 +219,11 @@ base::Result<SaveResult> SqliteStore::SaveOne(const EventRecord& r) {
   if (!existing) {
     auto insert = c.Prepare(
         "INSERT INTO issues (project_id, grouping_hash, title, culprit, level, platform, "
-        "status, first_seen_ms, last_seen_ms, count) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'unresolved', ?7, ?7, 1)");
+        "status, first_seen_ms, last_seen_ms, count, type, metadata) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'unresolved', ?7, ?7, 1, ?8, ?9)");
     if (!insert.ok()) return insert.status();
     insert->BindAll(r.project_id, r.grouping_hash, r.title, r.culprit, r.level, r.platform,
-                    r.timestamp_ms);
+                    r.timestamp_ms, r.type, r.metadata_json);
     FERRY_RETURN_IF_ERROR(insert->Run());
     result.issue_id = c.LastInsertId();
     result.new_issue = true;
@@ -239,10 +242,12 @@ base::Result<SaveResult> SqliteStore::SaveOne(const EventRecord& r) {
         "first_seen_ms = min(first_seen_ms, ?3), last_seen_ms = max(last_seen_ms, ?3), "
         "title = CASE WHEN ?4 THEN ?5 ELSE title END, "
         "culprit = CASE WHEN ?4 THEN ?6 ELSE culprit END, "
-        "level = CASE WHEN ?4 THEN ?7 ELSE level END WHERE id = ?1");
+        "level = CASE WHEN ?4 THEN ?7 ELSE level END, "
+        "type = CASE WHEN ?4 THEN ?8 ELSE type END, "
+        "metadata = CASE WHEN ?4 THEN ?9 ELSE metadata END WHERE id = ?1");
     if (!update.ok()) return update.status();
     update->BindAll(result.issue_id, std::string(IssueStatusName(status)), r.timestamp_ms,
-                    latest ? 1 : 0, r.title, r.culprit, r.level);
+                    latest ? 1 : 0, r.title, r.culprit, r.level, r.type, r.metadata_json);
     FERRY_RETURN_IF_ERROR(update->Run());
   }
   auto insert = c.Prepare(
@@ -269,6 +274,7 @@ base::Result<SaveResult> SqliteStore::SaveOne(const EventRecord& r) {
     att->BindBlobInPlace(6, a.data);
     FERRY_RETURN_IF_ERROR(att->Run());
   }
+  FERRY_RETURN_IF_ERROR(CountTagsLocked(result.issue_id, r));
   auto day = c.Prepare(
       "INSERT INTO issue_days (issue_id, day, count) VALUES (?1, ?2, 1) "
       "ON CONFLICT (issue_id, day) DO UPDATE SET count = count + 1");
@@ -276,6 +282,84 @@ base::Result<SaveResult> SqliteStore::SaveOne(const EventRecord& r) {
   day->BindAll(result.issue_id, DayOf(r.timestamp_ms));
   FERRY_RETURN_IF_ERROR(day->Run());
   return result;
+}
+
+base::Status SqliteStore::CountTagsLocked(int64_t issue_id, const EventRecord& r) {
+  Connection& c = *writer_;
+  int64_t new_users = 0;
+  for (const auto& [key, value] : r.tags) {
+    auto upsert = c.Prepare(
+        "INSERT INTO issue_tags (issue_id, key, value, count, first_seen_ms, last_seen_ms) "
+        "VALUES (?1, ?2, ?3, 1, ?4, ?4) ON CONFLICT (issue_id, key, value) DO UPDATE SET "
+        "count = count + 1, first_seen_ms = min(first_seen_ms, excluded.first_seen_ms), "
+        "last_seen_ms = max(last_seen_ms, excluded.last_seen_ms) RETURNING count");
+    if (!upsert.ok()) return upsert.status();
+    upsert->BindAll(issue_id, key, value, r.timestamp_ms);
+    auto row = upsert->Step();
+    if (!row.ok()) return row.status();
+    if (key == "user" && *row && upsert->Int(0) == 1) ++new_users;
+  }
+  if (new_users == 0) return base::Status::Ok();
+  auto users = c.Prepare("UPDATE issues SET user_count = user_count + ?2 WHERE id = ?1");
+  if (!users.ok()) return users.status();
+  users->BindAll(issue_id, new_users);
+  return users->Run();
+}
+
+base::Status SqliteStore::UncountTagsLocked(int64_t event_row) {
+  Connection& c = *writer_;
+  auto select = c.Prepare("SELECT issue_id, tags FROM events WHERE id = ?1");
+  if (!select.ok()) return select.status();
+  select->BindAll(event_row);
+  auto found = select->Step();
+  if (!found.ok()) return found.status();
+  if (!*found) return base::Status::Ok();
+  const int64_t issue_id = select->Int(0);
+  const auto tags = JsonToTags(select->Text(1));
+  int64_t gone_users = 0;
+  for (const auto& [key, value] : tags) {
+    auto down = c.Prepare(
+        "UPDATE issue_tags SET count = count - 1 WHERE issue_id = ?1 AND key = ?2 AND value = ?3 "
+        "RETURNING count");
+    if (!down.ok()) return down.status();
+    down->BindAll(issue_id, key, value);
+    auto row = down->Step();
+    if (!row.ok()) return row.status();
+    if (!*row || down->Int(0) > 0) continue;
+    auto drop = c.Prepare("DELETE FROM issue_tags WHERE issue_id = ?1 AND key = ?2 AND value = ?3");
+    if (!drop.ok()) return drop.status();
+    drop->BindAll(issue_id, key, value);
+    FERRY_RETURN_IF_ERROR(drop->Run());
+    if (key == "user") ++gone_users;
+  }
+  if (gone_users == 0) return base::Status::Ok();
+  auto users = c.Prepare("UPDATE issues SET user_count = max(0, user_count - ?2) WHERE id = ?1");
+  if (!users.ok()) return users.status();
+  users->BindAll(issue_id, gone_users);
+  return users->Run();
+}
+
+base::Result<std::vector<TagValueCount>> SqliteStore::IssueTagValues(int64_t issue_id,
+                                                                     const std::string& key,
+                                                                     int per_key) {
+  auto conn = readers_.Acquire();
+  if (!conn.ok()) return conn.status();
+  // The top values of each key, by a window over the issue's rows (few: one per value).
+  auto stmt = (*conn)->Prepare(
+      "SELECT key, value, count, first_seen_ms, last_seen_ms FROM ("
+      "SELECT key, value, count, first_seen_ms, last_seen_ms, row_number() OVER "
+      "(PARTITION BY key ORDER BY count DESC, value) AS rank FROM issue_tags "
+      "WHERE issue_id = ?1 AND (?2 = '' OR key = ?2)) WHERE rank <= ?3 "
+      "ORDER BY key, count DESC, value");
+  if (!stmt.ok()) return stmt.status();
+  stmt->BindAll(issue_id, key, std::max(1, per_key));
+  std::vector<TagValueCount> out;
+  while (true) {
+    auto row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    out.push_back({stmt->Text(0), stmt->Text(1), stmt->Int(2), stmt->Int(3), stmt->Int(4)});
+  }
 }
 
 base::Status SqliteStore::AddItemCounts(const std::vector<ItemCount>& counts) {
@@ -315,6 +399,12 @@ base::Result<std::vector<Issue>> SqliteStore::ListIssues(const IssueQuery& q) {
     sql += " AND EXISTS (SELECT 1 FROM events e WHERE e.issue_id = i.id AND e.release = " +
            arg(q.release) + ")";
   }
+  for (const IssueQuery::TagFilter& tag : q.tags) {
+    std::string key = arg(tag.key);
+    sql += std::string(tag.negated ? " AND NOT" : " AND") +
+           " EXISTS (SELECT 1 FROM issue_tags t WHERE t.issue_id = i.id AND t.key = " + key +
+           " AND t.value = " + arg(tag.value) + ")";
+  }
   if (!q.text.empty()) {
     // LIKE folds ASCII case only; non-ASCII text matches case-sensitively.
     std::string p = arg(ContainsPattern(q.text));
@@ -323,8 +413,22 @@ base::Result<std::vector<Issue>> SqliteStore::ListIssues(const IssueQuery& q) {
            "e.message LIKE " +
            p + " ESCAPE '\\'))";
   }
-  sql += " ORDER BY i.last_seen_ms DESC, i.id DESC LIMIT " + arg(int64_t{ClampLimit(q.limit)}) +
-         " OFFSET " + arg(std::max<int64_t>(0, q.offset));
+  switch (q.sort) {
+    case IssueSort::kLastSeen:
+      sql += " ORDER BY i.last_seen_ms DESC, i.id DESC";
+      break;
+    case IssueSort::kFirstSeen:
+      sql += " ORDER BY i.first_seen_ms DESC, i.id DESC";
+      break;
+    case IssueSort::kEvents:
+      sql += " ORDER BY i.count DESC, i.last_seen_ms DESC, i.id DESC";
+      break;
+    case IssueSort::kUsers:
+      sql += " ORDER BY i.user_count DESC, i.last_seen_ms DESC, i.id DESC";
+      break;
+  }
+  sql += " LIMIT " + arg(int64_t{ClampLimit(q.limit)}) + " OFFSET " +
+         arg(std::max<int64_t>(0, q.offset));
 
   auto conn = readers_.Acquire();
   if (!conn.ok()) return conn.status();
@@ -447,6 +551,7 @@ base::Result<std::vector<ItemCount>> SqliteStore::ListItemCounts(int64_t project
 base::Status SqliteStore::DeleteEventRowsLocked(const std::vector<int64_t>& rows,
                                                 const std::set<int64_t>& issues) {
   for (int64_t row : rows) {
+    FERRY_RETURN_IF_ERROR(UncountTagsLocked(row));
     for (const char* sql :
          {"DELETE FROM attachments WHERE event_row = ?1", "DELETE FROM events WHERE id = ?1"}) {
       auto stmt = writer_->Prepare(sql);
@@ -463,7 +568,8 @@ base::Status SqliteStore::DeleteEventRowsLocked(const std::vector<int64_t>& rows
     if (!row.ok()) return row.status();
     if (left->Int(0) != 0) continue;
     for (const char* sql :
-         {"DELETE FROM issue_days WHERE issue_id = ?1", "DELETE FROM issues WHERE id = ?1"}) {
+         {"DELETE FROM issue_days WHERE issue_id = ?1",
+          "DELETE FROM issue_tags WHERE issue_id = ?1", "DELETE FROM issues WHERE id = ?1"}) {
       auto stmt = writer_->Prepare(sql);
       if (!stmt.ok()) return stmt.status();
       stmt->BindAll(issue);

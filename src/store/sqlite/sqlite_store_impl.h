@@ -83,6 +83,8 @@ class SqliteStore final : public Store {
                                                      const std::string& event_id) override;
   base::Result<std::vector<Attachment>> ListAttachments(int64_t project_id,
                                                         const std::string& event_id) override;
+  base::Result<std::vector<TagValueCount>> IssueTagValues(int64_t issue_id, const std::string& key,
+                                                          int per_key) override;
   base::Result<std::vector<std::pair<int64_t, int64_t>>> IssueDailyCounts(
       int64_t issue_id, int64_t since_day) override;
   base::Result<std::vector<ItemCount>> ListItemCounts(int64_t project_id) override;
@@ -105,6 +107,10 @@ class SqliteStore final : public Store {
                                                            const std::string& arg, int64_t id);
   // Saves one record inside the open write transaction.
   base::Result<SaveResult> SaveOne(const EventRecord& record);
+  // Counts the record's tags for its issue (issue_tags, and issues.user_count for a new user),
+  // or takes a stored event's tags back out before it is deleted. Same locking as below.
+  base::Status CountTagsLocked(int64_t issue_id, const EventRecord& record);
+  base::Status UncountTagsLocked(int64_t event_row);
   // Deletes every row; the caller holds write_mu_ and an open write transaction.
   base::Status DeleteAllLocked();
   // Runs `sql` (bound to a, b; it yields event id and issue id) and collects its rows. The
