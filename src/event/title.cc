@@ -90,6 +90,13 @@ std::string ComputeTitle(const NormalizedEvent& event) {
   if (!event.exceptions.empty()) {
     const ExceptionValue& last = event.exceptions.back();
     if (last.synthetic) {
+      // The JavaScript SDKs attach a synthetic exception (for its stack trace) to every
+      // captured message: such an event is titled by its message, as people wrote it. Other
+      // synthetic exceptions (signals, crashes) are titled by the crashing function, as
+      // Sentry does.
+      if (std::string_view message = base::Trim(event.message); !message.empty()) {
+        return TruncateChars(FirstLine(message), kMaxTitleChars);
+      }
       const Frame* frame = CrashFrame(event);
       return frame != nullptr ? frame->function : "<unknown>";
     }

@@ -15,7 +15,8 @@ std::string TruncateChars(std::string_view text, size_t max_chars);
 
 // Error events: "<type>: <first line of value>" of the last exception, the line cut to 100
 // characters; the type alone when there is no value; "Error" stands in for a missing type.
-// A synthetic exception (mechanism.synthetic) is titled by its crashing function.
+// A synthetic exception (mechanism.synthetic) is titled by the event's message when it has
+// one (the JavaScript SDKs attach one to captured messages), else by its crashing function.
 // Other events: the first line of the message, cut to 100 characters; "<unlabeled event>"
 // when there is none.
 std::string ComputeTitle(const NormalizedEvent& event);

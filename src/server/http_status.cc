@@ -40,6 +40,13 @@ status HttpStatusFor(base::Code code) {
 
 http::Response ErrorResponse(const base::Status& st) {
   auto res = http::JsonError(HttpStatusFor(st.code()), st.detail());
+  // Relay names the reason in X-Sentry-Error too; the SDKs (raven's among them) log it. One
+  // line of printable text, whatever the detail quotes.
+  std::string reason = st.detail().substr(0, 200);
+  for (char& c : reason) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  }
+  res.set("X-Sentry-Error", reason);
   // Overload passes within moments: the client may retry soon instead of backing off long.
   if (st.code() == base::Code::kOverloaded) res.set(http::bhttp::field::retry_after, "1");
   return res;
