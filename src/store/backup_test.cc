@@ -40,7 +40,13 @@ std::string Describe(Store& store) {
     q.limit = 1000;
     for (const Issue& i : testing::Get(store.ListIssues(q))) {
       out << " issue " << i.id << " " << i.title << " " << i.count << " "
-          << IssueStatusName(i.status) << " " << i.first_seen_ms << " " << i.last_seen_ms << "\n";
+          << IssueStatusName(i.status) << " " << i.first_seen_ms << " " << i.last_seen_ms << " "
+          << i.type << " " << i.metadata_json << " users " << i.user_count << "\n";
+      // Not in the backup, rebuilt by restore from the events: must come out the same.
+      for (const TagValueCount& t : testing::Get(store.IssueTagValues(i.id, "", 1000))) {
+        out << "  tag " << t.key << "=" << t.value << " " << t.count << " " << t.first_seen_ms
+            << " " << t.last_seen_ms << "\n";
+      }
       for (const StoredEvent& e : testing::Get(store.ListIssueEvents(i.id, 1000, 0))) {
         out << "  event " << e.record.event_id << " " << e.record.payload_json << "\n";
         for (const Attachment& a : testing::Get(store.ListAttachments(p.id, e.record.event_id))) {
@@ -71,6 +77,10 @@ class BackupTest : public ::testing::Test {
     for (int i = 0; i < 30; ++i) {
       EventRecord e = MakeEvent(i % 2 ? web->id : api->id, i, "h" + std::to_string(i % 4),
                                 1000 + i * 86'400'000LL / 3);
+      e.tags.emplace_back("level", "error");
+      e.tags.emplace_back("user", "id:" + std::to_string(i % 5));
+      e.type = "error";
+      e.metadata_json = R"({"type":"E","value":")" + std::to_string(i) + "\"}";
       if (i == 3) {
         std::string binary;
         for (int b = 0; b < 256; ++b) binary += static_cast<char>(b);

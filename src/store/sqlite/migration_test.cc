@@ -101,3 +101,46 @@ TEST(MigrationTest, FileThatIsNotADatabaseIsRefused) {
 
 }  // namespace
 }  // namespace ferry::store::sqlite
+
+namespace ferry::store::sqlite {
+namespace {
+
+// Regression guard for migration 2 on a file written by migration 1: events stored then carry
+// only their SDK's tags; their level, environment, release and user become issue tags, and
+// the issue's user count is filled.
+TEST(MigrationTest, Migration2FillsIssueTagsFromEventsStoredBefore) {
+  testing::TempDir dir;
+  const std::string path = dir.File("ferry.db");
+  {
+    auto conn = OpenConn(path);
+    ASSERT_TRUE(ApplyMigrations(*conn, Migrations().subspan(0, 1)).ok());
+    ASSERT_TRUE(conn->Exec(R"sql(
+      INSERT INTO projects (id, slug, name, platform, created_ms) VALUES (1, 'web', 'web', '', 0);
+      INSERT INTO issues (id, project_id, grouping_hash, title, culprit, level, platform, status,
+        first_seen_ms, last_seen_ms, count) VALUES (1, 1, 'h', 't', 'c', 'error', 'python',
+        'unresolved', 1, 2, 2);
+      INSERT INTO events (project_id, issue_id, event_id, timestamp_ms, received_ms, level,
+        platform, release, environment, message, title, culprit, grouping_hash,
+        grouping_method, grouping_components, tags, payload_json) VALUES
+        (1, 1, 'e1', 1, 1, 'error', 'python', '1.0', 'prod', '', 't', 'c', 'h', 'm', '[]',
+         '[["server","a"]]', '{"user":{"id":"7"}}'),
+        (1, 1, 'e2', 2, 2, 'error', 'python', '1.0', '', '', 't', 'c', 'h', 'm', '[]', '[]',
+         '{"user":{"email":"x@y"}}');
+    )sql")
+                    .ok());
+  }
+  auto store = testing::OpenOrDie(path);
+  auto issue = store->FindIssue(1);
+  ASSERT_TRUE(issue.ok() && issue->has_value());
+  EXPECT_EQ((*issue)->user_count, 2);
+  EXPECT_EQ((*issue)->type, "");
+  auto tags = store->IssueTagValues(1, "", 10);
+  ASSERT_TRUE(tags.ok());
+  std::vector<std::string> got;
+  for (const auto& t : *tags) got.push_back(t.key + "=" + t.value + "x" + std::to_string(t.count));
+  EXPECT_EQ(got, (std::vector<std::string>{"environment=prodx1", "level=errorx2", "release=1.0x2",
+                                           "server=ax1", "user=email:x@yx1", "user=id:7x1"}));
+}
+
+}  // namespace
+}  // namespace ferry::store::sqlite

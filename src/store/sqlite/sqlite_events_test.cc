@@ -378,3 +378,136 @@ TEST_F(SqliteEventsTest, DeleteEventsBeforeWorksInBatchesAndDropsEmptyIssues) {
 
 }  // namespace
 }  // namespace ferry::store::sqlite
+
+namespace ferry::store::sqlite {
+namespace {
+
+EventRecord WithUser(EventRecord r, const std::string& user) {
+  r.tags.emplace_back("user", user);
+  return r;
+}
+
+TEST_F(SqliteEventsTest, IssueCountsDistinctUsers) {
+  Save(WithUser(MakeEvent(project_, 1, "a", 1000), "id:ann"));
+  Save(WithUser(MakeEvent(project_, 2, "a", 2000), "id:bob"));
+  Save(WithUser(MakeEvent(project_, 3, "a", 3000), "id:ann"));
+  SaveResult r = Save(MakeEvent(project_, 4, "a", 4000));  // anonymous
+  Save(WithUser(MakeEvent(project_, 5, "b", 1000), "id:ann"));
+  EXPECT_EQ(Find(r.issue_id).user_count, 2);
+  EXPECT_EQ(Find(r.issue_id).count, 4);
+  // A duplicate is not a new user or a new count.
+  Save(WithUser(MakeEvent(project_, 2, "a", 2000), "id:carl"));
+  EXPECT_EQ(Find(r.issue_id).user_count, 2);
+}
+
+TEST_F(SqliteEventsTest, IssueKeepsTypeAndMetadataOfItsLatestEvent) {
+  EventRecord first = MakeEvent(project_, 1, "a", 2000);
+  first.type = "error";
+  first.metadata_json = R"({"type":"ValueError","value":"new"})";
+  SaveResult r = Save(first);
+  EventRecord late = MakeEvent(project_, 2, "a", 1000);  // older: the issue keeps the first's
+  late.type = "default";
+  late.metadata_json = R"({"title":"old"})";
+  Save(late);
+  Issue issue = Find(r.issue_id);
+  EXPECT_EQ(issue.type, "error");
+  EXPECT_EQ(issue.metadata_json, first.metadata_json);
+}
+
+TEST_F(SqliteEventsTest, TagValuesPerIssueMostFrequentFirst) {
+  auto browser = [&](int n, const std::string& name) {
+    EventRecord r = MakeEvent(project_, n, "a", 1000 + n);
+    r.tags.emplace_back("browser.name", name);
+    return Save(r).issue_id;
+  };
+  browser(1, "Firefox");
+  browser(2, "Chrome");
+  int64_t issue = browser(3, "Chrome");
+  auto values = store_->IssueTagValues(issue, "browser.name", 10);
+  ASSERT_TRUE(values.ok());
+  ASSERT_EQ(values->size(), 2u);
+  EXPECT_EQ((*values)[0].value, "Chrome");
+  EXPECT_EQ((*values)[0].count, 2);
+  EXPECT_EQ((*values)[0].first_seen_ms, 1002);
+  EXPECT_EQ((*values)[0].last_seen_ms, 1003);
+  EXPECT_EQ((*values)[1].value, "Firefox");
+  auto top = store_->IssueTagValues(issue, "", 1);
+  ASSERT_TRUE(top.ok());
+  // One value per key: browser.name, environment, server.
+  ASSERT_EQ(top->size(), 3u);
+  EXPECT_EQ((*top)[0].key, "browser.name");
+  EXPECT_EQ((*top)[0].value, "Chrome");
+}
+
+TEST_F(SqliteEventsTest, ListIssuesFiltersByTagsAndNegatedTags) {
+  EventRecord a = MakeEvent(project_, 1, "a", 1000);
+  a.tags.emplace_back("handled", "no");
+  int64_t ia = Save(a).issue_id;
+  EventRecord b = MakeEvent(project_, 2, "b", 2000);
+  b.tags.emplace_back("handled", "yes");
+  int64_t ib = Save(b).issue_id;
+  int64_t ic = Save(MakeEvent(project_, 3, "c", 3000)).issue_id;
+  auto ids = [&](std::vector<IssueQuery::TagFilter> tags) {
+    IssueQuery q;
+    q.tags = std::move(tags);
+    std::vector<int64_t> out;
+    for (const Issue& i : List(q)) out.push_back(i.id);
+    return out;
+  };
+  EXPECT_EQ(ids({{"handled", "no"}}), std::vector<int64_t>{ia});
+  EXPECT_EQ(ids({{"handled", "no", true}}), (std::vector<int64_t>{ic, ib}));
+  EXPECT_EQ(ids({{"server", "a"}, {"handled", "yes"}}), std::vector<int64_t>{ib});
+  EXPECT_TRUE(ids({{"handled", "maybe"}}).empty());
+}
+
+TEST_F(SqliteEventsTest, ListIssuesSortsByUsersEventsAndFirstSeen) {
+  int64_t many_users = Save(WithUser(MakeEvent(project_, 1, "a", 1000), "id:1")).issue_id;
+  Save(WithUser(MakeEvent(project_, 2, "a", 1100), "id:2"));
+  int64_t many_events = Save(MakeEvent(project_, 3, "b", 2000)).issue_id;
+  Save(MakeEvent(project_, 4, "b", 2100));
+  Save(MakeEvent(project_, 5, "b", 2200));
+  int64_t newest = Save(MakeEvent(project_, 6, "c", 5000)).issue_id;
+  auto first = [&](IssueSort sort) {
+    IssueQuery q;
+    q.sort = sort;
+    auto issues = List(q);
+    return issues.empty() ? 0 : issues.front().id;
+  };
+  EXPECT_EQ(first(IssueSort::kUsers), many_users);
+  EXPECT_EQ(first(IssueSort::kEvents), many_events);
+  EXPECT_EQ(first(IssueSort::kFirstSeen), newest);
+  EXPECT_EQ(first(IssueSort::kLastSeen), newest);
+}
+
+TEST_F(SqliteEventsTest, DeletingEventsTakesTheirTagsAndUsersBackOut) {
+  int64_t issue = Save(WithUser(MakeEvent(project_, 1, "a", 1000), "id:ann")).issue_id;
+  Save(WithUser(MakeEvent(project_, 2, "a", 2000), "id:bob"));
+  Save(WithUser(MakeEvent(project_, 3, "a", 3000), "id:bob"));
+  EXPECT_EQ(Find(issue).user_count, 2);
+  // Retention takes the oldest event: ann's only one.
+  ASSERT_EQ(*store_->DeleteEventsBefore(1500, 10), 1);
+  EXPECT_EQ(Find(issue).user_count, 1);
+  auto users = store_->IssueTagValues(issue, "user", 10);
+  ASSERT_TRUE(users.ok());
+  ASSERT_EQ(users->size(), 1u);
+  EXPECT_EQ((*users)[0].value, "id:bob");
+  EXPECT_EQ((*users)[0].count, 2);
+  IssueQuery q;
+  q.tags = {{"user", "id:ann"}};
+  EXPECT_TRUE(List(q).empty());
+  // The cap takes bob's older event: his count goes down, he stays.
+  ASSERT_EQ(*store_->TrimProjectEvents(project_, 1, 10), 1);
+  users = store_->IssueTagValues(issue, "user", 10);
+  ASSERT_TRUE(users.ok());
+  ASSERT_EQ(users->size(), 1u);
+  EXPECT_EQ((*users)[0].count, 1);
+  EXPECT_EQ(Find(issue).user_count, 1);
+  // The issue's last event goes: its tags go with it.
+  ASSERT_EQ(*store_->DeleteEventsBefore(10'000, 10), 1);
+  auto gone = store_->IssueTagValues(issue, "", 10);
+  ASSERT_TRUE(gone.ok());
+  EXPECT_TRUE(gone->empty());
+}
+
+}  // namespace
+}  // namespace ferry::store::sqlite
