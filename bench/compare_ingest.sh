@@ -6,7 +6,8 @@
 #   bench/compare_ingest.sh BEFORE_BINARY AFTER_BINARY [ROUNDS] [SECONDS] [CONNECTIONS] [BYTES] [LUA]
 # LUA: a script in bench/lua (default store_browser_event.lua: browser events with a
 # User-Agent, a request and 20 frames). Prints events/s per round, the medians and their ratio,
-# and the User-Agent cache's hit rate of the AFTER binary when it reports one.
+# and the User-Agent cache's hit rate of the AFTER binary when it reports one. DATA_ROOT puts
+# the stores elsewhere (/dev/shm takes the disk's own noise out of a CPU comparison).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 before=$(realpath "$1"); after=$(realpath "$2")
@@ -20,7 +21,7 @@ port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{
 # One round of one binary on a fresh store: prints "<events/s> <UA hit rate or ->".
 one() {
   local bin=$1 dir
-  dir=$(mktemp -d -p "$work")
+  dir=$(mktemp -d -p "${DATA_ROOT:-$work}")
   cat > "$dir/ferry.yml" <<YML
 server: { listen: "127.0.0.1:$port" }
 data_dir: "$dir/data"
@@ -47,6 +48,7 @@ YML
     'BEGIN { r = (h == "" || h + m == 0) ? "-" : sprintf("%.4f", h / (h + m)); printf "%.0f %s\n", n / s, r }'
   rm -rf "$dir"
 }
+echo "stores under ${DATA_ROOT:-$(dirname "$work")} ($(df --output=fstype "${DATA_ROOT:-$work}" | tail -1))"
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "events of $bytes bytes ($lua), $conns connections, $secs s per round"

@@ -2,6 +2,7 @@
 # The whole ingest path under callgrind: instructions per stored event, every thread counted
 # (HTTP, auth, normalization, grouping, the writer and SQLite), start-up excluded.
 #   bench/ingest_profile.sh [ferry binary] [event bytes] [seconds] [out file]
+# LUA names the wrk script in bench/lua (default store_event.lua).
 # Prints the stored events, the instructions and their ratio; the profile is left in the out
 # file for callgrind_annotate (--inclusive=yes shows where each stage's share goes).
 set -euo pipefail
@@ -26,7 +27,7 @@ for _ in $(seq 300); do grep -q "DSN" "$dir/out" 2>/dev/null && break; sleep 0.1
 dsn=$(grep 'DSN' "$dir/out" | awk '{print $NF}')
 key=$(sed -E 's#^https?://([0-9a-f]+)@.*#\1#' <<< "$dsn")
 callgrind_control -i on "$pid" > /dev/null
-FERRY_KEY=$key EVENT_BYTES=$bytes wrk -t1 -c8 -d"${secs}s" -s bench/lua/store_event.lua \
+FERRY_KEY=$key EVENT_BYTES=$bytes wrk -t1 -c8 -d"${secs}s" -s "bench/lua/${LUA:-store_event.lua}" \
   "http://127.0.0.1:$port" > "$dir/wrk" 2>&1
 # Let the writer finish what was accepted before the count is taken.
 sleep 2

@@ -44,6 +44,9 @@ struct Frame {
   std::vector<std::string> pre_context;
   std::vector<std::string> post_context;
   std::string vars_json;  // bounded JSON text, empty when absent
+  // The filename is UrlPath(abs_path), made from the URL the SDK sent (so storing it again
+  // is not needed).
+  bool filename_from_url = false;
 };
 
 struct Stacktrace {

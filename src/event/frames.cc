@@ -206,4 +206,20 @@ std::string FrameGroupingKey(const Frame& frame, std::string_view event_platform
   return where + " " + function;
 }
 
+std::string_view UrlPath(std::string_view s) {
+  size_t sep = s.find("://");
+  if (sep == std::string_view::npos || sep < 2 || sep > 16) return "";
+  for (char c : s.substr(0, sep)) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '+' || c == '-' || c == '.')) {
+      return "";
+    }
+  }
+  if (s.substr(0, sep) == "webpack") return "";  // "webpack:///./src/x.js" reads best as it is
+  size_t slash = s.find('/', sep + 3);
+  if (slash == std::string_view::npos) return "";
+  std::string_view path = s.substr(slash);
+  path = path.substr(0, path.find_first_of("?#"));
+  return path == "/" ? "" : path;
+}
+
 }  // namespace ferry::event

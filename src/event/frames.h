@@ -33,4 +33,9 @@ std::string NormalizeFunction(std::string_view function, FrameKind kind);
 // colno or instruction_addr.
 std::string FrameGroupingKey(const Frame& frame, std::string_view event_platform);
 
+// The path of "scheme://host/path?query" without query and fragment; "" when `s` is not such
+// a URL, names no path, or is a webpack:// path (read best as it is). A frame whose filename
+// is a URL gets this as its filename, its URL moving to abs_path (Relay's rule).
+std::string_view UrlPath(std::string_view s);
+
 }  // namespace ferry::event

@@ -91,7 +91,7 @@ TEST_P(GoldenTest, MatchesSentry) {
   // What was computed is what is stored.
   json::value stored = json::parse(ev.normalized_json);
   EXPECT_EQ(Text(stored.as_object().if_contains("title")), ev.title);
-  EXPECT_EQ(Text(stored.as_object().if_contains("location")), ev.location);
+  EXPECT_EQ(Text(stored.at("metadata").as_object().if_contains("filename")), ev.location);
 }
 
 std::vector<std::string> GoldenFiles() {

@@ -98,15 +98,51 @@ json::value TrimValue(const json::value& v, size_t max_string, size_t max_items,
   }
 }
 
+namespace {
+
+struct Limits {
+  size_t max_string;
+  size_t max_items;
+  int max_depth;
+};
+
+// Whether TrimValue(v, limits) would change nothing, so `v` can be written as it is.
+bool WithinLimits(const json::value& v, const Limits& limits, int depth) {
+  switch (v.kind()) {
+    case json::kind::string:
+      return v.get_string().size() <= limits.max_string;
+    case json::kind::array:
+      if (depth >= limits.max_depth || v.get_array().size() > limits.max_items) return false;
+      for (const json::value& item : v.get_array()) {
+        if (!WithinLimits(item, limits, depth + 1)) return false;
+      }
+      return true;
+    case json::kind::object:
+      if (depth >= limits.max_depth || v.get_object().size() > limits.max_items) return false;
+      for (const auto& member : v.get_object()) {
+        if (member.key().size() > limits.max_string) return false;
+        if (!WithinLimits(member.value(), limits, depth + 1)) return false;
+      }
+      return true;
+    case json::kind::double_:
+      // TrimValue writes non-finite numbers as valid JSON; leave those to it.
+      return std::isfinite(v.get_double());
+    default:
+      return true;
+  }
+}
+
+}  // namespace
+
 std::string BoundedJson(const json::value* v, size_t max_bytes) {
   if (v == nullptr || v->is_null()) return "";
-  struct Limits {
-    size_t max_string;
-    size_t max_items;
-    int max_depth;
-  };
   // Progressively coarser copies: most payloads fit the first, hostile ones the last.
   static constexpr Limits kSteps[] = {{1024, 100, 8}, {256, 25, 5}, {64, 8, 3}, {32, 4, 1}};
+  // Most values are within the first step's limits: written without a trimmed copy.
+  if (WithinLimits(*v, kSteps[0], 0)) {
+    std::string text = json::serialize(*v);
+    if (text.size() <= max_bytes) return text;
+  }
   for (const Limits& step : kSteps) {
     std::string text =
         json::serialize(TrimValue(*v, step.max_string, step.max_items, step.max_depth));

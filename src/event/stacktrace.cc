@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 
+#include "event/frames.h"
 #include "event/json_util.h"
 
 namespace ferry::event::internal {
@@ -39,23 +40,6 @@ std::vector<std::string> ReadLines(const json::value* v) {
   return lines;
 }
 
-// The path of "scheme://host/path?query", or "" when `s` is not such a URL.
-std::string_view UrlPath(std::string_view s) {
-  size_t sep = s.find("://");
-  if (sep == std::string_view::npos || sep < 2 || sep > 16) return "";
-  for (char c : s.substr(0, sep)) {
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '+' || c == '-' || c == '.')) {
-      return "";
-    }
-  }
-  if (s.substr(0, sep) == "webpack") return "";  // "webpack:///./src/x.js" reads best as it is
-  size_t slash = s.find('/', sep + 3);
-  if (slash == std::string_view::npos) return "";
-  std::string_view path = s.substr(slash);
-  path = path.substr(0, path.find_first_of("?#"));
-  return path == "/" ? "" : path;
-}
-
 // As Relay does: a frame that names only a URL keeps it as abs_path and gets the URL's path
 // as its filename ("https://example.com/dist/app.js?v=2" -> "/dist/app.js"), which is what
 // people read in a culprit; a frame with only an abs_path gets it (or its path) as filename.
@@ -64,6 +48,7 @@ void SplitUrlFilename(Frame& f) {
   if (f.filename.empty() || f.filename == f.abs_path) {
     std::string_view path = UrlPath(f.abs_path);
     f.filename = path.empty() ? f.abs_path : std::string(path);
+    f.filename_from_url = !path.empty();
   }
 }
 

@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "base/strings.h"
+#include "event/frames.h"
 
 namespace ferry::web {
 
@@ -59,8 +60,15 @@ json::object StacktraceJson(const json::value& st, bool* has_system_frames) {
   if (const auto* fs = Get(st, "frames"); fs && fs->is_array()) {
     for (const auto& f : fs->as_array()) {
       json::object out;
-      Copy(f, "filename", out, "filename");
-      Copy(f, "abs_path", out, "absPath");
+      // Stored frames leave out whichever of the two the other gives (event/serialize.h).
+      std::string filename = Str(f, "filename"), abs_path = Str(f, "abs_path");
+      if (filename.empty() && !abs_path.empty()) {
+        std::string_view path = event::UrlPath(abs_path);
+        filename = path.empty() ? abs_path : std::string(path);
+      }
+      if (abs_path.empty()) abs_path = filename;
+      out["filename"] = filename.empty() ? json::value(nullptr) : json::value(filename);
+      out["absPath"] = abs_path.empty() ? json::value(nullptr) : json::value(abs_path);
       Copy(f, "module", out, "module");
       Copy(f, "function", out, "function");
       Copy(f, "package", out, "package");
@@ -319,7 +327,8 @@ json::object EventJson(const store::StoredEvent& e) {
   out["metadata"] = metadata != nullptr && metadata->is_object() && !metadata->get_object().empty()
                         ? *metadata
                         : json::value(MetadataFromTitle(r.title));
-  std::string location = Str(payload, "location");
+  // Stored as metadata.filename (event/serialize.h).
+  std::string location = metadata != nullptr ? Str(*metadata, "filename") : "";
   out["location"] = location.empty() ? json::value(nullptr) : json::value(location);
   out["dist"] = Get(payload, "dist") ? *Get(payload, "dist") : json::value(nullptr);
   out["entries"] = Entries(payload);

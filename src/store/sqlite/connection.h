@@ -56,6 +56,8 @@ class Statement {
   base::Result<bool> Step();
   // Steps to completion, ignoring rows.
   base::Status Run();
+  // Ready for another use with new bindings (loops that run one statement many times).
+  void Reset();
 
   bool IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
   int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }

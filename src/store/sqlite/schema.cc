@@ -40,6 +40,7 @@ WHERE typeof(key) = 'text' AND typeof(value) = 'text' AND key != '' AND value !=
 GROUP BY issue_id, key, value;
 UPDATE issues SET user_count =
   (SELECT count(*) FROM issue_tags t WHERE t.issue_id = issues.id AND t.key = 'user');
+UPDATE issue_tags_upto SET event_row = (SELECT coalesce(max(id), 0) FROM events);
 )sql";
 
 namespace {
@@ -145,7 +146,8 @@ CREATE TABLE item_counts (
 // Migration 2: event processing at Sentry's level. Issues keep their latest event's type and
 // metadata and a count of distinct users; issue_tags counts every tag value of an issue's
 // stored events (the tag distribution, tag search and the user count), and is filled from
-// the events already stored.
+// the events already stored. issue_tags_upto holds the last event row it counts: later ones
+// are counted in memory first (sqlite_events.cc).
 constexpr char kMigration2[] = R"sql(
 ALTER TABLE issues ADD COLUMN type TEXT NOT NULL DEFAULT '';
 ALTER TABLE issues ADD COLUMN metadata TEXT NOT NULL DEFAULT '';
@@ -159,7 +161,8 @@ CREATE TABLE issue_tags (
   last_seen_ms INTEGER NOT NULL,
   PRIMARY KEY (issue_id, key, value)
 ) WITHOUT ROWID;
-CREATE INDEX issue_tags_by_value ON issue_tags(key, value);
+CREATE TABLE issue_tags_upto (event_row INTEGER NOT NULL);
+INSERT INTO issue_tags_upto VALUES (0);
 )sql";
 
 constexpr Migration kMigrations[] = {

@@ -245,6 +245,12 @@ base::Status SqliteStore::Import(
 }
 
 base::Status SqliteStore::DeleteAllLocked() {
+  // Pending counts are of rows about to go; should the transaction roll back, the next flush
+  // recounts them from the events.
+  pending_tags_.clear();
+  pending_events_ = 0;
+  recount_ = true;
+  tags_pending_.store(true, std::memory_order_release);
   FERRY_RETURN_IF_ERROR(writer_->Exec("DELETE FROM issue_tags"));
   for (auto it = std::rbegin(kKinds); it != std::rend(kKinds); ++it) {
     FERRY_RETURN_IF_ERROR(writer_->Exec(std::string("DELETE FROM ") + it->table));

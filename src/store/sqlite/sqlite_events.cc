@@ -4,6 +4,7 @@
 #include <set>
 #include <variant>
 
+#include "base/strings.h"
 #include "store/sqlite/sqlite_store_impl.h"
 
 namespace ferry::store::sqlite {
@@ -12,6 +13,10 @@ namespace {
 constexpr int64_t kMsPerDay = 86'400'000;
 constexpr int kMaxListLimit = 1000;
 constexpr int kDefaultListLimit = 100;
+// Pending tag counts are written at least this often while events arrive (and at once when a
+// read needs them).
+constexpr size_t kTagFlushEvents = 8192;
+constexpr auto kTagFlushInterval = std::chrono::seconds(1);
 
 int64_t DayOf(int64_t ms) {
   return ms >= 0 ? ms / kMsPerDay : -((-ms + kMsPerDay - 1) / kMsPerDay);
@@ -28,10 +33,17 @@ std::string StringsToJson(const std::vector<std::string>& values) {
   return boost::json::serialize(a);
 }
 
+// Written directly: it runs on the store's single writer thread, once per event.
 std::string TagsToJson(const std::vector<std::pair<std::string, std::string>>& tags) {
-  boost::json::array a;
-  for (const auto& [k, v] : tags) a.push_back(boost::json::array{k, v});
-  return boost::json::serialize(a);
+  std::string out = "[";
+  for (const auto& [k, v] : tags) {
+    if (out.size() > 1) out += ',';
+    base::AppendJsonEscaped(out += "[\"", k);
+    base::AppendJsonEscaped(out += "\",\"", v);
+    out += "\"]";
+  }
+  out += ']';
+  return out;
 }
 
 // The stored arrays were written by the functions above; anything else reads as empty.
@@ -173,16 +185,116 @@ base::Result<std::vector<SaveResult>> SqliteStore::SaveEvents(
   std::lock_guard lock(write_mu_);
   auto tx = Transaction::Begin(*writer_, Transaction::Mode::kWrite);
   if (!tx.ok()) return tx.status();
+  int64_t last_row = 0;
+  // A batch that does not commit must not leave its counts pending: they are recounted from
+  // the stored events by the next flush.
+  struct RecountUnlessCommitted {
+    SqliteStore* store;
+    bool committed = false;
+    ~RecountUnlessCommitted() {
+      if (committed) return;
+      store->recount_ = true;
+      store->tags_pending_.store(true, std::memory_order_release);
+    }
+  } guard{this};
+  if (pending_events_ == 0) pending_since_ = std::chrono::steady_clock::now();
   for (const EventRecord& record : batch) {
-    auto result = SaveOne(record);
+    int64_t row = 0;
+    auto result = SaveOne(record, &row);
     if (!result.ok()) return result.status();
+    if (!result->duplicate) {
+      last_row = row;
+      AddTags(pending_tags_, result->issue_id, record.tags, record.timestamp_ms);
+      ++pending_events_;
+    }
     results.push_back(*result);
   }
-  FERRY_RETURN_IF_ERROR((*tx)->Commit());
+  if (last_row > 0) {
+    pending_upto_row_ = last_row;
+    tags_pending_.store(true, std::memory_order_release);
+    if (pending_events_ >= kTagFlushEvents ||
+        std::chrono::steady_clock::now() - pending_since_ >= kTagFlushInterval) {
+      FERRY_RETURN_IF_ERROR(FlushTagsLocked());
+    }
+  }
+  base::Status committed = (*tx)->Commit();
+  guard.committed = committed.ok();
+  FERRY_RETURN_IF_ERROR(committed);
   return results;
 }
 
-base::Result<SaveResult> SqliteStore::SaveOne(const EventRecord& r) {
+base::Status SqliteStore::FlushTagsLocked() {
+  Connection& c = *writer_;
+  auto mark = c.Prepare("SELECT event_row FROM issue_tags_upto");
+  if (!mark.ok()) return mark.status();
+  auto row = mark->Step();
+  if (!row.ok()) return row.status();
+  const int64_t from = *row ? mark->Int(0) : 0;
+  // Another process (a CLI command opening the store) counted events since: recount too.
+  if (from != counted_upto_) recount_ = true;
+  if (recount_) {
+    // What is pending may hold a failed batch's counts, or counts already written: take them
+    // from the stored events after the mark instead.
+    pending_tags_.clear();
+    auto events =
+        c.Prepare("SELECT id, issue_id, tags, timestamp_ms FROM events WHERE id > ?1 ORDER BY id");
+    if (!events.ok()) return events.status();
+    events->BindAll(from);
+    pending_upto_row_ = from;
+    while (true) {
+      auto next = events->Step();
+      if (!next.ok()) return next.status();
+      if (!*next) break;
+      pending_upto_row_ = events->Int(0);
+      AddTags(pending_tags_, events->Int(1), JsonToTags(events->Text(2)), events->Int(3));
+    }
+  }
+  FERRY_RETURN_IF_ERROR(CountTagsLocked(pending_tags_));
+  auto upto = c.Prepare("UPDATE issue_tags_upto SET event_row = max(event_row, ?1)");
+  if (!upto.ok()) return upto.status();
+  upto->BindAll(pending_upto_row_);
+  FERRY_RETURN_IF_ERROR(upto->Run());
+  // If the transaction this runs in does not commit, the caller's batch sets recount_ again.
+  counted_upto_ = std::max(from, pending_upto_row_);
+  pending_tags_.clear();
+  pending_events_ = 0;
+  recount_ = false;
+  tags_pending_.store(false, std::memory_order_release);
+  return base::Status::Ok();
+}
+
+base::Status SqliteStore::FlushPendingTags() {
+  if (!tags_pending_.load(std::memory_order_acquire)) return base::Status::Ok();
+  std::lock_guard lock(write_mu_);
+  if (!tags_pending_.load(std::memory_order_relaxed) && !recount_) return base::Status::Ok();
+  auto tx = Transaction::Begin(*writer_, Transaction::Mode::kWrite);
+  if (!tx.ok()) return tx.status();
+  FERRY_RETURN_IF_ERROR(FlushTagsLocked());
+  base::Status committed = (*tx)->Commit();
+  if (!committed.ok()) {
+    recount_ = true;
+    tags_pending_.store(true, std::memory_order_release);
+  }
+  return committed;
+}
+
+base::Status SqliteStore::RecoverTagCounts() {
+  std::lock_guard lock(write_mu_);
+  recount_ = true;
+  auto tx = Transaction::Begin(*writer_, Transaction::Mode::kWrite);
+  if (!tx.ok()) return tx.status();
+  FERRY_RETURN_IF_ERROR(FlushTagsLocked());
+  base::Status committed = (*tx)->Commit();
+  if (!committed.ok()) recount_ = true;
+  return committed;
+}
+
+SqliteStore::~SqliteStore() {
+  // Best effort: what is not written now is recounted at the next open.
+  (void)FlushPendingTags();
+}
+
+base::Result<SaveResult> SqliteStore::SaveOne(const EventRecord& r, int64_t* event_row_out) {
   Connection& c = *writer_;
   SaveResult result;
   {
@@ -264,6 +376,7 @@ base::Result<SaveResult> SqliteStore::SaveOne(const EventRecord& r) {
   insert->BindTextInPlace(17, r.payload_json);
   FERRY_RETURN_IF_ERROR(insert->Run());
   int64_t event_row = c.LastInsertId();
+  *event_row_out = event_row;
   for (const Attachment& a : r.attachments) {
     auto att = c.Prepare(
         "INSERT INTO attachments (event_row, filename, content_type, attachment_type, size, "
@@ -274,7 +387,6 @@ base::Result<SaveResult> SqliteStore::SaveOne(const EventRecord& r) {
     att->BindBlobInPlace(6, a.data);
     FERRY_RETURN_IF_ERROR(att->Run());
   }
-  FERRY_RETURN_IF_ERROR(CountTagsLocked(result.issue_id, r));
   auto day = c.Prepare(
       "INSERT INTO issue_days (issue_id, day, count) VALUES (?1, ?2, 1) "
       "ON CONFLICT (issue_id, day) DO UPDATE SET count = count + 1");
@@ -284,26 +396,56 @@ base::Result<SaveResult> SqliteStore::SaveOne(const EventRecord& r) {
   return result;
 }
 
-base::Status SqliteStore::CountTagsLocked(int64_t issue_id, const EventRecord& r) {
-  Connection& c = *writer_;
-  int64_t new_users = 0;
-  for (const auto& [key, value] : r.tags) {
-    auto upsert = c.Prepare(
-        "INSERT INTO issue_tags (issue_id, key, value, count, first_seen_ms, last_seen_ms) "
-        "VALUES (?1, ?2, ?3, 1, ?4, ?4) ON CONFLICT (issue_id, key, value) DO UPDATE SET "
-        "count = count + 1, first_seen_ms = min(first_seen_ms, excluded.first_seen_ms), "
-        "last_seen_ms = max(last_seen_ms, excluded.last_seen_ms) RETURNING count");
-    if (!upsert.ok()) return upsert.status();
-    upsert->BindAll(issue_id, key, value, r.timestamp_ms);
-    auto row = upsert->Step();
-    if (!row.ok()) return row.status();
-    if (key == "user" && *row && upsert->Int(0) == 1) ++new_users;
+void SqliteStore::AddTags(TagCounts& counts, int64_t issue_id,
+                          const std::vector<std::pair<std::string, std::string>>& tags,
+                          int64_t timestamp_ms) {
+  for (const auto& [key, value] : tags) {
+    auto it = counts.find(TagView{issue_id, key, value});
+    if (it == counts.end()) {
+      it = counts.emplace(TagKey{issue_id, key, value}, TagCount{0, timestamp_ms, timestamp_ms})
+               .first;
+    }
+    TagCount& t = it->second;
+    t.first_seen_ms = std::min(t.first_seen_ms, timestamp_ms);
+    t.last_seen_ms = std::max(t.last_seen_ms, timestamp_ms);
+    ++t.count;
   }
-  if (new_users == 0) return base::Status::Ok();
-  auto users = c.Prepare("UPDATE issues SET user_count = user_count + ?2 WHERE id = ?1");
-  if (!users.ok()) return users.status();
-  users->BindAll(issue_id, new_users);
-  return users->Run();
+}
+
+base::Status SqliteStore::CountTagsLocked(const TagCounts& tags) {
+  Connection& c = *writer_;
+  std::map<int64_t, int64_t> new_users;  // issue -> users first seen in this batch
+  // Most values are already counted: an UPDATE by primary key, and an INSERT only when it
+  // changed nothing (an upsert with RETURNING cost twice as much per row).
+  auto update = c.Prepare(
+      "UPDATE issue_tags SET count = count + ?4, first_seen_ms = min(first_seen_ms, ?5), "
+      "last_seen_ms = max(last_seen_ms, ?6) WHERE issue_id = ?1 AND key = ?2 AND value = ?3");
+  if (!update.ok()) return update.status();
+  auto insert = c.Prepare(
+      "INSERT INTO issue_tags (issue_id, key, value, count, first_seen_ms, last_seen_ms) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  if (!insert.ok()) return insert.status();
+  for (const auto& [where, t] : tags) {
+    update->Reset();
+    update->BindAll(where.issue_id, where.key, where.value, t.count, t.first_seen_ms,
+                    t.last_seen_ms);
+    FERRY_RETURN_IF_ERROR(update->Run());
+    if (c.Changes() > 0) continue;
+    insert->Reset();
+    insert->BindAll(where.issue_id, where.key, where.value, t.count, t.first_seen_ms,
+                    t.last_seen_ms);
+    FERRY_RETURN_IF_ERROR(insert->Run());
+    if (where.key == "user") ++new_users[where.issue_id];
+  }
+  update->Reset();
+  insert->Reset();
+  for (const auto& [issue_id, n] : new_users) {
+    auto users = c.Prepare("UPDATE issues SET user_count = user_count + ?2 WHERE id = ?1");
+    if (!users.ok()) return users.status();
+    users->BindAll(issue_id, n);
+    FERRY_RETURN_IF_ERROR(users->Run());
+  }
+  return base::Status::Ok();
 }
 
 base::Status SqliteStore::UncountTagsLocked(int64_t event_row) {
@@ -342,6 +484,7 @@ base::Status SqliteStore::UncountTagsLocked(int64_t event_row) {
 base::Result<std::vector<TagValueCount>> SqliteStore::IssueTagValues(int64_t issue_id,
                                                                      const std::string& key,
                                                                      int per_key) {
+  FERRY_RETURN_IF_ERROR(FlushPendingTags());
   auto conn = readers_.Acquire();
   if (!conn.ok()) return conn.status();
   // The top values of each key, by a window over the issue's rows (few: one per value).
@@ -379,6 +522,7 @@ base::Status SqliteStore::AddItemCounts(const std::vector<ItemCount>& counts) {
 }
 
 base::Result<std::vector<Issue>> SqliteStore::ListIssues(const IssueQuery& q) {
+  FERRY_RETURN_IF_ERROR(FlushPendingTags());
   // The SQL text varies only with which filters are set, so the statement cache holds at most
   // one statement per combination.
   std::vector<std::variant<int64_t, std::string>> args{q.project_id};
@@ -447,6 +591,7 @@ base::Result<std::vector<Issue>> SqliteStore::ListIssues(const IssueQuery& q) {
 }
 
 base::Result<std::optional<Issue>> SqliteStore::FindIssue(int64_t id) {
+  FERRY_RETURN_IF_ERROR(FlushPendingTags());
   auto conn = readers_.Acquire();
   if (!conn.ok()) return conn.status();
   auto stmt =
@@ -550,6 +695,10 @@ base::Result<std::vector<ItemCount>> SqliteStore::ListItemCounts(int64_t project
 
 base::Status SqliteStore::DeleteEventRowsLocked(const std::vector<int64_t>& rows,
                                                 const std::set<int64_t>& issues) {
+  // The tags of the rows about to go must be in issue_tags to be taken out.
+  if (tags_pending_.load(std::memory_order_relaxed) || recount_) {
+    FERRY_RETURN_IF_ERROR(FlushTagsLocked());
+  }
   for (int64_t row : rows) {
     FERRY_RETURN_IF_ERROR(UncountTagsLocked(row));
     for (const char* sql :

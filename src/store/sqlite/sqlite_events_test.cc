@@ -511,3 +511,44 @@ TEST_F(SqliteEventsTest, DeletingEventsTakesTheirTagsAndUsersBackOut) {
 
 }  // namespace
 }  // namespace ferry::store::sqlite
+
+namespace ferry::store::sqlite {
+namespace {
+
+// Tag counts are summed in memory before they are written: a store opened meanwhile (a
+// crash and restart, or a CLI command while the server runs) counts them from the events,
+// and the first store then does not count them twice.
+TEST(SqliteTagCountsTest, PendingCountsAreRecoveredByTheNextOpenAndNotCountedTwice) {
+  testing::TempDir dir;
+  const std::string path = dir.File("ferry.db");
+  auto first = testing::OpenOrDie(path);
+  auto project = first->CreateProject("web", "");
+  ASSERT_TRUE(project.ok());
+  std::vector<EventRecord> batch;
+  for (int i = 0; i < 3; ++i) {
+    EventRecord r = testing::MakeEvent(project->id, i, "a", 1000 + i);
+    r.tags.emplace_back("user", "id:" + std::to_string(i % 2));
+    batch.push_back(r);
+  }
+  auto saved = first->SaveEvents(batch);
+  ASSERT_TRUE(saved.ok());
+  const int64_t issue = saved->front().issue_id;
+  {
+    auto second = testing::OpenOrDie(path);
+    auto issue_row = second->FindIssue(issue);
+    ASSERT_TRUE(issue_row.ok() && issue_row->has_value());
+    EXPECT_EQ((*issue_row)->user_count, 2);
+  }
+  auto users = first->IssueTagValues(issue, "user", 10);
+  ASSERT_TRUE(users.ok());
+  ASSERT_EQ(users->size(), 2u);
+  EXPECT_EQ((*users)[0].count, 2);  // id:0, not 4
+  auto issue_row = first->FindIssue(issue);
+  ASSERT_TRUE(issue_row.ok() && issue_row->has_value());
+  EXPECT_EQ((*issue_row)->user_count, 2);
+  // Within one batch, a user seen twice is one user.
+  EXPECT_EQ((*users)[1].count, 1);
+}
+
+}  // namespace
+}  // namespace ferry::store::sqlite

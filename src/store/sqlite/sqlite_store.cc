@@ -72,8 +72,9 @@ base::Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
       "PRAGMA wal_autocheckpoint=" + std::to_string(options.wal_autocheckpoint_pages) +
       ";PRAGMA journal_size_limit=67108864"));
   FERRY_RETURN_IF_ERROR(ApplyMigrations(**writer, Migrations()));
-  return std::unique_ptr<Store>(
-      std::make_unique<SqliteStore>(path, options, std::move(writer).value()));
+  auto store = std::make_unique<SqliteStore>(path, options, std::move(writer).value());
+  FERRY_RETURN_IF_ERROR(store->RecoverTagCounts());
+  return std::unique_ptr<Store>(std::move(store));
 }
 
 base::Result<ReaderPool::Lease> ReaderPool::Acquire() {
