@@ -226,6 +226,15 @@ Request ReadRequest(const json::value* v, const NormalizeOptions& opts) {
     if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
   }
   r.query_string = QueryString(Member(v, "query_string"), max);
+  // As Relay: the URL keeps neither query nor fragment; a query it carried becomes the
+  // query_string when the SDK sent none.
+  if (size_t cut = r.url.find_first_of("?#"); cut != std::string::npos) {
+    if (r.url[cut] == '?' && r.query_string.empty()) {
+      size_t end = r.url.find('#', cut);
+      r.query_string = r.url.substr(cut + 1, end == std::string::npos ? end : end - cut - 1);
+    }
+    r.url.resize(cut);
+  }
   r.env_remote_addr = ScalarText(Member(Member(v, "env"), "REMOTE_ADDR"), 64);
   for (KeyValue& kv : ReadPairs(Member(v, "headers"), kMaxHeaders, max, max)) {
     if (!IsSensitiveHeader(kv.key)) r.headers.push_back(std::move(kv));

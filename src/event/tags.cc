@@ -123,8 +123,7 @@ void AddDerivedTags(NormalizedEvent& event, const json::object* contexts) {
   SetTag(tags, "server_name", event.server_name);
   SetTag(tags, "site", event.site);
   SetTag(tags, "transaction", event.transaction);
-  std::string url = event.request.url.substr(0, event.request.url.find_first_of("?#"));
-  SetTag(tags, "url", url);
+  SetTag(tags, "url", event.request.url);  // without its query (fields.h)
   if (!event.exceptions.empty()) {
     const ExceptionValue& last = event.exceptions.back();
     SetTag(tags, "mechanism", last.mechanism_type);
