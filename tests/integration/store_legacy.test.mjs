@@ -684,6 +684,51 @@ describe(`raven-node ${RAVEN_NODE_VERSION} (npm raven)`, () => {
   });
 });
 
+describe('legacy bodies that are not events', () => {
+  let project;
+  let auth;
+  before(async () => {
+    project = await projectCreateSettled(cfg, 'legacy-bad', 'other');
+    const key = /^https?:\/\/([0-9a-f]+)@/.exec(project.dsn)[1];
+    auth = `Sentry sentry_version=5, sentry_key=${key}, sentry_secret=${FAKE_SECRET}`;
+  });
+  const post = (body) => request(`${ferry.url}/api/${project.id}/store/`, {
+    headers: { 'x-sentry-auth': auth, 'content-type': 'application/octet-stream' }, body,
+  });
+
+  test('a zlib bomb inside base64 is refused with 413 before it is inflated', { timeout: 30000 }, async () => {
+    // 64 MiB of zeros deflate to ~64 KiB: far past limits.max_event_bytes once inflated.
+    const bomb = zlib.deflateSync(Buffer.alloc(64 << 20)).toString('base64');
+    const res = await post(Buffer.from(bomb));
+    assert.equal(res.status, 413, res.text);
+    assert.match(res.json.detail, /exceed|limit|large/i);
+    assert.match(res.headers['x-sentry-error'] || '', /./, 'the reason is in X-Sentry-Error too');
+  });
+
+  test('a corrupt zlib stream inside base64 is 400', { timeout: 30000 }, async () => {
+    const good = zlib.deflateSync(Buffer.from('{"message":"x"}'));
+    const corrupt = Buffer.concat([good.subarray(0, 4), Buffer.alloc(12, 0xff)]).toString('base64');
+    const res = await post(Buffer.from(corrupt));
+    assert.equal(res.status, 400, res.text);
+    assert.equal(res.headers['content-type'], 'application/json');
+  });
+
+  test('base64 of something that is not JSON is 400 "not valid JSON"', { timeout: 30000 }, async () => {
+    const res = await post(Buffer.from(Buffer.from('hello, not an event').toString('base64')));
+    assert.equal(res.status, 400, res.text);
+    assert.match(res.json.detail, /not valid JSON/);
+    assert.match(res.headers['x-sentry-error'], /not valid JSON/);
+  });
+
+  test('base64 of plain JSON is taken, as Relay does', { timeout: 30000 }, async () => {
+    const id = 'c0ffee00c0ffee00c0ffee00c0ffee00';
+    const json = JSON.stringify({ event_id: id, message: 'plain JSON in base64' });
+    const res = await post(Buffer.from(Buffer.from(json).toString('base64')));
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(res.json, { id });
+  });
+});
+
 test('ferry keeps serving after the legacy clients', { timeout: 30000 }, async () => {
   ferry.assertAlive();
   const res = await request(`${ferry.url}/api/relay/healthcheck/live/`, { method: 'GET' });
