@@ -31,9 +31,11 @@ void AddUserAgentContexts(json::object& event, const NormalizedEvent& ev,
   if (!lacks("browser") && !lacks("device") && !lacks(os_key)) return;
 
   UserAgentInfo info = parser.Parse(*ua);
-  json::object added(event.storage());
-  auto version_context = [](const UserAgentInfo::Version& v, std::string_view type) {
-    json::object c;
+  // Built in the event tree's own memory, so that moving them in below copies nothing.
+  const json::storage_ptr& sp = event.storage();
+  json::object added(sp);
+  auto version_context = [&sp](const UserAgentInfo::Version& v, std::string_view type) {
+    json::object c(sp);
     c["name"] = v.family;
     if (std::string joined = v.Joined(); !joined.empty()) c["version"] = joined;
     c["type"] = type;
@@ -43,7 +45,7 @@ void AddUserAgentContexts(json::object& event, const NormalizedEvent& ev,
     added["browser"] = version_context(info.browser, "browser");
   }
   if (lacks("device") && !info.device_family.empty()) {
-    json::object c;
+    json::object c(sp);
     c["family"] = info.device_family;
     if (!info.device_model.empty()) c["model"] = info.device_model;
     if (!info.device_brand.empty()) c["brand"] = info.device_brand;

@@ -43,13 +43,21 @@ std::vector<std::string> ReadLines(const json::value* v) {
 // As Relay does: a frame that names only a URL keeps it as abs_path and gets the URL's path
 // as its filename ("https://example.com/dist/app.js?v=2" -> "/dist/app.js"), which is what
 // people read in a culprit; a frame with only an abs_path gets it (or its path) as filename.
+// A frame with only a file path keeps abs_path empty: it means the same (serialize.h).
 void SplitUrlFilename(Frame& f) {
-  if (f.abs_path.empty()) f.abs_path = f.filename;
-  if (f.filename.empty() || f.filename == f.abs_path) {
+  if (f.filename.empty()) {
     std::string_view path = UrlPath(f.abs_path);
     f.filename = path.empty() ? f.abs_path : std::string(path);
     f.filename_from_url = !path.empty();
+    return;
   }
+  if (!f.abs_path.empty() && f.abs_path != f.filename) return;  // the SDK sent both
+  std::string_view path = UrlPath(f.filename);
+  if (path.empty()) return;  // a file's path; abs_path, when absent, means the same
+  std::string filename(path);
+  f.abs_path = std::move(f.filename);
+  f.filename = std::move(filename);
+  f.filename_from_url = true;
 }
 
 Frame ParseFrame(const json::value& v, const NormalizeOptions& opts) {

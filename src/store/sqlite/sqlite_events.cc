@@ -14,9 +14,11 @@ constexpr int64_t kMsPerDay = 86'400'000;
 constexpr int kMaxListLimit = 1000;
 constexpr int kDefaultListLimit = 100;
 // Pending tag counts are written at least this often while events arrive (and at once when a
-// read needs them).
-constexpr size_t kTagFlushEvents = 8192;
-constexpr auto kTagFlushInterval = std::chrono::seconds(1);
+// read needs them): the longer the window, the more events share each upsert. The entry cap
+// bounds the memory when values hardly repeat (about 100 bytes each).
+constexpr size_t kTagFlushEvents = 50'000;
+constexpr size_t kTagFlushEntries = 20'000;
+constexpr auto kTagFlushInterval = std::chrono::seconds(5);
 
 int64_t DayOf(int64_t ms) {
   return ms >= 0 ? ms / kMsPerDay : -((-ms + kMsPerDay - 1) / kMsPerDay);
@@ -212,7 +214,7 @@ base::Result<std::vector<SaveResult>> SqliteStore::SaveEvents(
   if (last_row > 0) {
     pending_upto_row_ = last_row;
     tags_pending_.store(true, std::memory_order_release);
-    if (pending_events_ >= kTagFlushEvents ||
+    if (pending_events_ >= kTagFlushEvents || pending_tags_.size() >= kTagFlushEntries ||
         std::chrono::steady_clock::now() - pending_since_ >= kTagFlushInterval) {
       FERRY_RETURN_IF_ERROR(FlushTagsLocked());
     }

@@ -187,7 +187,7 @@ class SqliteStore final : public Store {
 
   // Tag counts of stored events that issue_tags does not hold yet. Counting them per event
   // cost the writer a third of its time (a dozen upserts per event); summed in memory over
-  // up to a second, each distinct (issue, key, value) costs one upsert per flush instead.
+  // up to five seconds, each distinct (issue, key, value) costs one upsert per flush instead.
   TagCounts pending_tags_;        // GUARDED_BY(write_mu_)
   int64_t pending_upto_row_ = 0;  // GUARDED_BY(write_mu_)
   int64_t counted_upto_ = 0;      // issue_tags_upto as this process last wrote it; GUARDED_BY
