@@ -1,8 +1,6 @@
 #include "server/ingest.h"
 
 #include <boost/asio/post.hpp>
-#include <boost/json/object.hpp>
-#include <boost/json/serialize.hpp>
 #include <chrono>
 
 #include "base/log.h"
@@ -48,13 +46,18 @@ std::string FieldString(const std::vector<protocol::JsonField>& fields, std::str
 }
 
 std::string MetadataJson(const event::Metadata& m) {
-  boost::json::object out;
+  std::string out = "{";
   for (auto [key, value] : {std::pair{"type", &m.type}, std::pair{"value", &m.value},
                             std::pair{"filename", &m.filename}, std::pair{"function", &m.function},
                             std::pair{"title", &m.title}}) {
-    if (!value->empty()) out[key] = *value;
+    if (value->empty()) continue;
+    if (out.size() > 1) out += ',';
+    (out += '"') += key;  // the keys above need no escaping
+    base::AppendJsonEscaped(out += "\":\"", *value);
+    out += '"';
   }
-  return boost::json::serialize(out);
+  out += '}';
+  return out;
 }
 
 store::EventRecord ToRecord(int64_t project_id, event::NormalizedEvent ev,

@@ -131,6 +131,15 @@ base::Status Connection::Exec(const std::string& sql) {
   return base::Status(st.code(), "exec: " + what);
 }
 
+base::Result<Statement> Connection::PrepareStatic(const char* sql) {
+  auto it = static_cache_.find(sql);
+  if (it != static_cache_.end()) return Statement(it->second, db_);
+  auto stmt = Prepare(std::string(sql));
+  if (!stmt.ok()) return stmt.status();
+  static_cache_.emplace(sql, cache_.at(sql));
+  return stmt;
+}
+
 base::Result<Statement> Connection::Prepare(const std::string& sql) {
   auto it = cache_.find(sql);
   if (it != cache_.end()) return Statement(it->second, db_);

@@ -88,6 +88,10 @@ class Connection {
   base::Status Exec(const std::string& sql);
   // A prepared statement from this connection's cache.
   base::Result<Statement> Prepare(const std::string& sql);
+  // The same for SQL in a string literal, found by its address: no copy or hash of the text,
+  // for the statements the ingest writer runs several times per event.
+  // REQUIRES: `sql` has static storage duration and never changes.
+  base::Result<Statement> PrepareStatic(const char* sql);
 
   int64_t LastInsertId() const { return sqlite3_last_insert_rowid(db_); }
   int64_t Changes() const { return sqlite3_changes64(db_); }
@@ -98,6 +102,7 @@ class Connection {
 
   sqlite3* db_;
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  std::unordered_map<const char*, sqlite3_stmt*> static_cache_;  // entries of cache_ as well
 };
 
 // BEGIN IMMEDIATE (write) or BEGIN (read: the snapshot is taken at the first SELECT) on

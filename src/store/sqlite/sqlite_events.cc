@@ -30,9 +30,14 @@ int ClampLimit(int limit) {
 }
 
 std::string StringsToJson(const std::vector<std::string>& values) {
-  boost::json::array a;
-  for (const auto& v : values) a.emplace_back(v);
-  return boost::json::serialize(a);
+  std::string out = "[";
+  for (const auto& v : values) {
+    if (out.size() > 1) out += ',';
+    base::AppendJsonEscaped(out += '"', v);
+    out += '"';
+  }
+  out += ']';
+  return out;
 }
 
 // Written directly: it runs on the store's single writer thread, once per event.
@@ -300,7 +305,8 @@ base::Result<SaveResult> SqliteStore::SaveOne(const EventRecord& r, int64_t* eve
   Connection& c = *writer_;
   SaveResult result;
   {
-    auto dup = c.Prepare("SELECT issue_id FROM events WHERE project_id = ?1 AND event_id = ?2");
+    auto dup =
+        c.PrepareStatic("SELECT issue_id FROM events WHERE project_id = ?1 AND event_id = ?2");
     if (!dup.ok()) return dup.status();
     dup->BindAll(r.project_id, r.event_id);
     auto row = dup->Step();
@@ -318,7 +324,7 @@ base::Result<SaveResult> SqliteStore::SaveOne(const EventRecord& r, int64_t* eve
   };
   std::optional<Existing> existing;
   {
-    auto find = c.Prepare(
+    auto find = c.PrepareStatic(
         "SELECT id, status, last_seen_ms FROM issues WHERE project_id = ?1 AND grouping_hash = ?2");
     if (!find.ok()) return find.status();
     find->BindAll(r.project_id, r.grouping_hash);
@@ -331,7 +337,7 @@ base::Result<SaveResult> SqliteStore::SaveOne(const EventRecord& r, int64_t* eve
     }
   }
   if (!existing) {
-    auto insert = c.Prepare(
+    auto insert = c.PrepareStatic(
         "INSERT INTO issues (project_id, grouping_hash, title, culprit, level, platform, "
         "status, first_seen_ms, last_seen_ms, count, type, metadata) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'unresolved', ?7, ?7, 1, ?8, ?9)");
@@ -351,7 +357,7 @@ base::Result<SaveResult> SqliteStore::SaveOne(const EventRecord& r, int64_t* eve
     // An event that arrives late (older than the issue's last one) counts, but the issue keeps
     // describing its latest event.
     bool latest = r.timestamp_ms >= existing->last_seen_ms;
-    auto update = c.Prepare(
+    auto update = c.PrepareStatic(
         "UPDATE issues SET count = count + 1, status = ?2, "
         "first_seen_ms = min(first_seen_ms, ?3), last_seen_ms = max(last_seen_ms, ?3), "
         "title = CASE WHEN ?4 THEN ?5 ELSE title END, "
@@ -364,7 +370,7 @@ base::Result<SaveResult> SqliteStore::SaveOne(const EventRecord& r, int64_t* eve
                     latest ? 1 : 0, r.title, r.culprit, r.level, r.type, r.metadata_json);
     FERRY_RETURN_IF_ERROR(update->Run());
   }
-  auto insert = c.Prepare(
+  auto insert = c.PrepareStatic(
       "INSERT INTO events (project_id, issue_id, event_id, timestamp_ms, received_ms, level, "
       "platform, release, environment, message, title, culprit, grouping_hash, "
       "grouping_method, grouping_components, tags, payload_json) VALUES "
@@ -380,7 +386,7 @@ base::Result<SaveResult> SqliteStore::SaveOne(const EventRecord& r, int64_t* eve
   int64_t event_row = c.LastInsertId();
   *event_row_out = event_row;
   for (const Attachment& a : r.attachments) {
-    auto att = c.Prepare(
+    auto att = c.PrepareStatic(
         "INSERT INTO attachments (event_row, filename, content_type, attachment_type, size, "
         "data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     if (!att.ok()) return att.status();
@@ -389,7 +395,7 @@ base::Result<SaveResult> SqliteStore::SaveOne(const EventRecord& r, int64_t* eve
     att->BindBlobInPlace(6, a.data);
     FERRY_RETURN_IF_ERROR(att->Run());
   }
-  auto day = c.Prepare(
+  auto day = c.PrepareStatic(
       "INSERT INTO issue_days (issue_id, day, count) VALUES (?1, ?2, 1) "
       "ON CONFLICT (issue_id, day) DO UPDATE SET count = count + 1");
   if (!day.ok()) return day.status();
@@ -419,11 +425,11 @@ base::Status SqliteStore::CountTagsLocked(const TagCounts& tags) {
   std::map<int64_t, int64_t> new_users;  // issue -> users first seen in this batch
   // Most values are already counted: an UPDATE by primary key, and an INSERT only when it
   // changed nothing (an upsert with RETURNING cost twice as much per row).
-  auto update = c.Prepare(
+  auto update = c.PrepareStatic(
       "UPDATE issue_tags SET count = count + ?4, first_seen_ms = min(first_seen_ms, ?5), "
       "last_seen_ms = max(last_seen_ms, ?6) WHERE issue_id = ?1 AND key = ?2 AND value = ?3");
   if (!update.ok()) return update.status();
-  auto insert = c.Prepare(
+  auto insert = c.PrepareStatic(
       "INSERT INTO issue_tags (issue_id, key, value, count, first_seen_ms, last_seen_ms) "
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
   if (!insert.ok()) return insert.status();
@@ -442,7 +448,7 @@ base::Status SqliteStore::CountTagsLocked(const TagCounts& tags) {
   update->Reset();
   insert->Reset();
   for (const auto& [issue_id, n] : new_users) {
-    auto users = c.Prepare("UPDATE issues SET user_count = user_count + ?2 WHERE id = ?1");
+    auto users = c.PrepareStatic("UPDATE issues SET user_count = user_count + ?2 WHERE id = ?1");
     if (!users.ok()) return users.status();
     users->BindAll(issue_id, n);
     FERRY_RETURN_IF_ERROR(users->Run());
