@@ -30,7 +30,8 @@ void AddUserAgentContexts(json::object& event, const NormalizedEvent& ev,
   };
   if (!lacks("browser") && !lacks("device") && !lacks(os_key)) return;
 
-  UserAgentInfo info = parser.Parse(*ua);
+  const std::shared_ptr<const UserAgentInfo> parsed = parser.Parse(*ua);
+  const UserAgentInfo& info = *parsed;
   // Built in the event tree's own memory, so that moving them in below copies nothing.
   const json::storage_ptr& sp = event.storage();
   json::object added(sp);

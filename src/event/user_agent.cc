@@ -163,27 +163,32 @@ UserAgentInfo UserAgentParser::ParseUncached(std::string_view ua) const {
   return info;
 }
 
-UserAgentInfo UserAgentParser::Parse(std::string_view ua) const {
+std::shared_ptr<const UserAgentInfo> UserAgentParser::Parse(std::string_view ua) const {
   ua = ua.substr(0, kMaxUserAgentBytes);
   {
-    std::lock_guard lock(mu_);
-    if (auto it = index_.find(ua); it != index_.end()) {
-      lru_.splice(lru_.begin(), lru_, it->second);
+    std::shared_lock lock(mu_);
+    if (auto it = cache_.find(ua); it != cache_.end()) {
+      it->second.used.store(true, std::memory_order_relaxed);
       hits_.fetch_add(1, std::memory_order_relaxed);
-      return it->second->second;
+      return it->second.info;
     }
   }
   misses_.fetch_add(1, std::memory_order_relaxed);
-  UserAgentInfo info = ParseUncached(ua);
-  std::lock_guard lock(mu_);
-  if (index_.find(ua) == index_.end()) {
-    lru_.emplace_front(std::string(ua), info);
-    index_.emplace(lru_.front().first, lru_.begin());
-    if (lru_.size() > cache_entries_) {
-      index_.erase(lru_.back().first);
-      lru_.pop_back();
+  auto info = std::make_shared<const UserAgentInfo>(ParseUncached(ua));
+  std::unique_lock lock(mu_);
+  if (cache_.size() >= cache_entries_ && !cache_.contains(ua)) {
+    // Second chance: the first entry not used since the last sweep goes; the ones passed over
+    // lose their mark. Two rounds at most find one.
+    for (auto it = cache_.begin(); cache_.size() >= cache_entries_;) {
+      if (it == cache_.end()) it = cache_.begin();
+      if (it->second.used.exchange(false, std::memory_order_relaxed)) {
+        ++it;
+      } else {
+        it = cache_.erase(it);
+      }
     }
   }
+  cache_.try_emplace(std::string(ua)).first->second.info = info;
   return info;
 }
 

@@ -4,16 +4,16 @@
 //
 // The regexes file (Debian's uap-core package) is compiled once with RE2, whose matching time
 // is linear in the input, so a hostile User-Agent cannot make it backtrack. Results are kept
-// in a bounded LRU cache keyed by the User-Agent string: real traffic repeats a handful of
-// strings, so most events cost one hash lookup. Thread-safe.
+// in a bounded cache keyed by the User-Agent string: real traffic repeats a handful of
+// strings, so most events cost one hash lookup, under a lock that readers share (eviction is
+// second-chance: an entry used since the last sweep stays). Thread-safe.
 #pragma once
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <list>
 #include <memory>
-#include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -59,8 +59,8 @@ class UserAgentParser {
                                                              size_t cache_entries = 4096);
   ~UserAgentParser();
 
-  // The parse of `user_agent` (at most kMaxUserAgentBytes of it are read).
-  UserAgentInfo Parse(std::string_view user_agent) const;
+  // The parse of `user_agent` (at most kMaxUserAgentBytes of it are read). Never null.
+  std::shared_ptr<const UserAgentInfo> Parse(std::string_view user_agent) const;
 
   UserAgentStats stats() const;
 
@@ -78,10 +78,18 @@ class UserAgentParser {
   std::vector<Rule> browsers_, oses_, devices_;
   size_t skipped_ = 0;
 
+  struct Entry {
+    std::shared_ptr<const UserAgentInfo> info;
+    mutable std::atomic<bool> used{false};  // set by readers under the shared lock
+  };
   const size_t cache_entries_;
-  mutable std::mutex mu_;
-  mutable std::list<std::pair<std::string, UserAgentInfo>> lru_;  // GUARDED_BY(mu_), MRU first
-  mutable std::unordered_map<std::string_view, decltype(lru_)::iterator> index_;  // GUARDED_BY
+  mutable std::shared_mutex mu_;
+  struct StringHash {
+    using is_transparent = void;  // found by string_view: no copy of the header per lookup
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  mutable std::unordered_map<std::string, Entry, StringHash, std::equal_to<>>
+      cache_;  // GUARDED_BY(mu_)
   mutable std::atomic<uint64_t> hits_{0}, misses_{0};
 };
 

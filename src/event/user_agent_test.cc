@@ -24,7 +24,7 @@ TEST(UserAgentParserTest, LoadsDebiansRegexesWithEveryPatternCompiled) {
 }
 
 TEST(UserAgentParserTest, FirefoxOnWindows) {
-  UserAgentInfo info = Parser().Parse(
+  UserAgentInfo info = *Parser().Parse(
       "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:75.0) Gecko/20100101 Firefox/75.0");
   EXPECT_EQ(info.browser.family, "Firefox");
   EXPECT_EQ(info.browser.Joined(), "75.0");
@@ -34,7 +34,7 @@ TEST(UserAgentParserTest, FirefoxOnWindows) {
 }
 
 TEST(UserAgentParserTest, ChromeOnAndroidPhoneHasADevice) {
-  UserAgentInfo info = Parser().Parse(
+  UserAgentInfo info = *Parser().Parse(
       "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) "
       "Chrome/120.0.6099.144 Mobile Safari/537.36");
   EXPECT_EQ(info.browser.family, "Chrome Mobile");
@@ -47,14 +47,14 @@ TEST(UserAgentParserTest, ChromeOnAndroidPhoneHasADevice) {
 }
 
 TEST(UserAgentParserTest, SafariOnMacAndIphone) {
-  UserAgentInfo mac = Parser().Parse(
+  UserAgentInfo mac = *Parser().Parse(
       "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
       "Version/17.1 Safari/605.1.15");
   EXPECT_EQ(mac.browser.family, "Safari");
   EXPECT_EQ(mac.browser.Joined(), "17.1");
   EXPECT_EQ(mac.os.family, "Mac OS X");
   EXPECT_EQ(mac.os.Joined(), "10.15.7");
-  UserAgentInfo phone = Parser().Parse(
+  UserAgentInfo phone = *Parser().Parse(
       "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
       "Gecko) Version/17.1 Mobile/15E148 Safari/604.1");
   EXPECT_EQ(phone.browser.family, "Mobile Safari");
@@ -64,11 +64,11 @@ TEST(UserAgentParserTest, SafariOnMacAndIphone) {
 }
 
 TEST(UserAgentParserTest, UnknownAndHostileStringsGiveNothing) {
-  UserAgentInfo none = Parser().Parse("");
+  UserAgentInfo none = *Parser().Parse("");
   EXPECT_EQ(none.browser.family, "");
   EXPECT_EQ(none.os.family, "");
   // Linear-time matching: a long run that would make a backtracking engine crawl.
-  UserAgentInfo junk = Parser().Parse(std::string(100000, 'a') + "(");
+  UserAgentInfo junk = *Parser().Parse(std::string(100000, 'a') + "(");
   EXPECT_EQ(junk.browser.family, "");
 }
 
@@ -78,14 +78,17 @@ TEST(UserAgentParserTest, CachesByStringAndStaysBounded) {
   const UserAgentParser& p = **loaded;
   const std::string a = "curl/8.0.1", b = "Wget/1.21", c = "python-requests/2.31.0";
   p.Parse(a);
-  p.Parse(a);
+  p.Parse(a);  // a hit: a is marked as used
   p.Parse(b);
-  p.Parse(c);  // evicts a
-  p.Parse(a);
+  p.Parse(c);  // full: b goes (a was used since the last sweep, and loses its mark)
+  p.Parse(a);  // still there
+  p.Parse(b);  // gone: parsed again
   UserAgentStats s = p.stats();
-  EXPECT_EQ(s.hits, 1u);
+  EXPECT_EQ(s.hits, 2u);
   EXPECT_EQ(s.misses, 4u);
-  EXPECT_EQ(p.Parse(c).browser.family, "Python Requests");
+  EXPECT_EQ(p.Parse(c)->browser.family, "Python Requests");
+  // The same answer, cached or not.
+  EXPECT_EQ(p.Parse(a)->browser.family, "curl");
 }
 
 TEST(UserAgentParserTest, MissingOrBrokenFileIsAnError) {
