@@ -121,6 +121,7 @@ struct StoredEvent {
 };
 
 struct IssueQuery {
+  static constexpr size_t kMaxTagFilters = 20;
   int64_t project_id = 0;
   std::optional<IssueStatus> status;
   std::string level;        // exact, "" = any
@@ -128,7 +129,7 @@ struct IssueQuery {
   std::string release;      // events with this release, "" = any
   std::string text;         // substring of title, culprit or message, case-insensitive
   // Tag filters, all of which must hold: an issue matches (key, value) when one of its stored
-  // events has that tag, and a negated one when none has.
+  // events has that tag, and a negated one when none has. At most kMaxTagFilters.
   struct TagFilter {
     std::string key;
     std::string value;

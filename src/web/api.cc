@@ -139,6 +139,11 @@ base::Status ParseQuery(std::string_view text, store::IssueQuery* q) {
       if (!event::IsValidTagKey(key)) {
         return base::InvalidArgument("invalid search key \"" + key + "\"");
       }
+      if (q->tags.size() >= store::IssueQuery::kMaxTagFilters) {
+        return base::InvalidArgument("more than " +
+                                     std::to_string(store::IssueQuery::kMaxTagFilters) +
+                                     " tag filters in query");
+      }
       q->tags.push_back({key, value, negated});
     }
   }

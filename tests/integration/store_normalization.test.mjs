@@ -897,5 +897,36 @@ describe('issue search by derived tags and userCount', () => {
     assert.equal((await api.get(`/api/0/issues/${s2.id}/`)).userCount, 0, 's2 userCount');
     const listed = await api.issues(project.slug, 'color:blue');
     assert.equal(listed[0].userCount, 2, 'issue list userCount');
+
+    // Negation, the user.* keys, several filters at once, quoted values.
+    assert.deepEqual(await searchIds(api, project.slug, '!handled:no'), [s2.id, s3.id, s4.id].sort());
+    assert.deepEqual(await searchIds(api, project.slug, 'user.id:u1'), [s1.id]);
+    assert.deepEqual(await searchIds(api, project.slug, 'user.email:u9@example.com'), [s4.id]);
+    assert.deepEqual(await searchIds(api, project.slug, 'environment:production !color:blue'), [s1.id, s3.id].sort());
+    assert.deepEqual(await searchIds(api, project.slug, 'environment:"production" level:error handled:no'), [s1.id]);
+    // sort=user: the issue with the most distinct users first.
+    const byUsers = await api.issues(project.slug, '', '&sort=user');
+    assert.equal(byUsers[0].id, s4.id);
+    assert.ok(byUsers.every((x, i) => i === 0 || byUsers[i - 1].userCount >= x.userCount));
+  });
+
+  test('search keys that are not tags, bad keys and too many filters are 400 with a reason', { timeout: 30000 }, async () => {
+    const project = await projectCreateSettled(cfg, 'search-errors');
+    const path = (q, extra = '') =>
+      `/api/0/projects/ferry/${project.slug}/issues/?query=${encodeURIComponent(q)}${extra}`;
+    for (const [q, detail] of [
+      ['assigned:me', /unsupported search key "assigned"/],
+      ['has:user', /unsupported search key "has"/],
+      ['bad key!:x', /invalid search key|unsupported/],
+      ['is:maybe', /unknown status/],
+      [Array.from({ length: 21 }, (_, i) => `k${i}:v`).join(' '), /more than 20 tag filters/],
+    ]) {
+      const res = await api.call('GET', path(q));
+      assert.equal(res.status, 400, `${q}: ${res.status} ${res.text}`);
+      assert.match(res.json.detail, detail, q);
+    }
+    const sort = await api.call('GET', path('', '&sort=sideways'));
+    assert.equal(sort.status, 400);
+    assert.match(sort.json.detail, /unknown sort "sideways"/);
   });
 });

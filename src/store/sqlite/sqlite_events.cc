@@ -530,6 +530,10 @@ base::Status SqliteStore::AddItemCounts(const std::vector<ItemCount>& counts) {
 }
 
 base::Result<std::vector<Issue>> SqliteStore::ListIssues(const IssueQuery& q) {
+  if (q.tags.size() > IssueQuery::kMaxTagFilters) {
+    return base::InvalidArgument("more than " + std::to_string(IssueQuery::kMaxTagFilters) +
+                                 " tag filters");
+  }
   FERRY_RETURN_IF_ERROR(FlushPendingTags());
   // The SQL text varies only with which filters are set, so the statement cache holds at most
   // one statement per combination.
@@ -551,11 +555,13 @@ base::Result<std::vector<Issue>> SqliteStore::ListIssues(const IssueQuery& q) {
     sql += " AND EXISTS (SELECT 1 FROM events e WHERE e.issue_id = i.id AND e.release = " +
            arg(q.release) + ")";
   }
+  // Negation is a bound value, so the text (and the cached statement) depends only on how
+  // many tag filters there are.
   for (const IssueQuery::TagFilter& tag : q.tags) {
     std::string key = arg(tag.key);
-    sql += std::string(tag.negated ? " AND NOT" : " AND") +
-           " EXISTS (SELECT 1 FROM issue_tags t WHERE t.issue_id = i.id AND t.key = " + key +
-           " AND t.value = " + arg(tag.value) + ")";
+    std::string value = arg(tag.value);
+    sql += " AND EXISTS (SELECT 1 FROM issue_tags t WHERE t.issue_id = i.id AND t.key = " + key +
+           " AND t.value = " + value + ") = " + arg(int64_t{tag.negated ? 0 : 1});
   }
   if (!q.text.empty()) {
     // LIKE folds ASCII case only; non-ASCII text matches case-sensitively.
