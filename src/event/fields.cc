@@ -190,14 +190,10 @@ std::vector<KeyValue> ReadTags(const json::value* v, const NormalizeOptions& opt
     if (out.size() >= opts.max_tags) return;
     const std::string name = "tags." + TruncateUtf8(key, 64);
     std::optional<std::string> text = TagValueText(value);
-    if (!IsValidTagKey(key)) {
-      errors->push_back({"invalid_data", name, ""});
-    } else if (!text || text->empty()) {
-      if (!text) errors->push_back({"invalid_data", name, ""});
-    } else if (CharCount(*text) > kMaxTagValueChars) {
-      errors->push_back({"value_too_long", name, ""});
-    } else if (text->find('\n') != std::string::npos) {
-      errors->push_back({"invalid_data", name, ""});
+    if (text && text->empty()) return;  // an empty value is no tag, and no error either
+    const bool invalid = !IsValidTagKey(key) || !text || text->find('\n') != std::string::npos;
+    if (invalid || CharCount(*text) > kMaxTagValueChars) {
+      errors->push_back({invalid ? "invalid_data" : "value_too_long", name, ""});
     } else if (seen.insert(std::string(key)).second) {
       out.push_back({std::string(key), std::move(*text)});
     }

@@ -11,7 +11,6 @@ namespace {
 
 using testing::ErrorNames;
 using testing::MustNormalize;
-using testing::Tag;
 using testing::TestNow;
 using testing::TestOptions;
 

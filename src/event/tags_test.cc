@@ -58,6 +58,7 @@ TEST(TagsTest, ContextTagsByTypeNamedAfterTheKey) {
     "trace": {"trace_id": "abc"},
     "weird": "not an object"})");
   std::vector<std::pair<std::string, std::string>> got;
+  got.reserve(tags.size());
   for (auto& kv : tags) got.emplace_back(kv.key, kv.value);
   std::vector<std::pair<std::string, std::string>> want = {
       {"browser", "Firefox 75.0"},  {"browser.name", "Firefox"},   {"server-os", "Ubuntu 22.04"},

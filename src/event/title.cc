@@ -28,7 +28,7 @@ std::string FramePlatform(const Frame& frame, std::string_view event_platform) {
 // Sentry's get_frame_culprit.
 std::string FrameCulprit(const Frame& frame, std::string_view event_platform) {
   std::string platform = FramePlatform(frame, event_platform);
-  const std::string function = frame.function.empty() ? "?" : frame.function;
+  std::string function = frame.function.empty() ? "?" : frame.function;
   if (platform == "objc" || platform == "cocoa" || platform == "native") return function;
   const std::string& where = !frame.module.empty() ? frame.module : frame.filename;
   if (where.empty()) return "";

@@ -45,7 +45,7 @@ std::string Field(const std::string& replacement, const re2::StringPiece* groups
   return g > 0 ? Group(groups, ngroups, g) : "";
 }
 
-std::string Known(std::string family) { return family == "Other" ? "" : family; }
+std::string Known(std::string family) { return family == "Other" ? "" : std::move(family); }
 
 }  // namespace
 

@@ -298,7 +298,10 @@ base::Status SqliteStore::RecoverTagCounts() {
 
 SqliteStore::~SqliteStore() {
   // Best effort: what is not written now is recounted at the next open.
-  (void)FlushPendingTags();
+  try {
+    (void)FlushPendingTags();
+  } catch (...) {  // std::bad_alloc, say: the counts are recounted at the next open
+  }
 }
 
 base::Result<SaveResult> SqliteStore::SaveOne(const EventRecord& r, int64_t* event_row_out) {
@@ -558,10 +561,12 @@ base::Result<std::vector<Issue>> SqliteStore::ListIssues(const IssueQuery& q) {
   // Negation is a bound value, so the text (and the cached statement) depends only on how
   // many tag filters there are.
   for (const IssueQuery::TagFilter& tag : q.tags) {
-    std::string key = arg(tag.key);
-    std::string value = arg(tag.value);
-    sql += " AND EXISTS (SELECT 1 FROM issue_tags t WHERE t.issue_id = i.id AND t.key = " + key +
-           " AND t.value = " + value + ") = " + arg(int64_t{tag.negated ? 0 : 1});
+    sql += " AND EXISTS (SELECT 1 FROM issue_tags t WHERE t.issue_id = i.id AND t.key = ";
+    sql += arg(tag.key);
+    sql += " AND t.value = ";
+    sql += arg(tag.value);
+    sql += ") = ";
+    sql += arg(int64_t{tag.negated ? 0 : 1});
   }
   if (!q.text.empty()) {
     // LIKE folds ASCII case only; non-ASCII text matches case-sensitively.
