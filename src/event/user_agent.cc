@@ -1,18 +1,23 @@
 #include "event/user_agent.h"
 
-#include <re2/re2.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <filesystem>
 
 namespace ferry::event {
 
 namespace {
 
-// RE2 memory per pattern: the compiled program and the DFA cache of the few patterns that
-// are big alternations stay small; a pattern that would need more falls back to RE2's
-// slower NFA rather than growing.
-constexpr int64_t kMaxMemPerPattern = 1 << 20;
+// RE2 memory per pattern (its program and its DFA cache, which RE2 resets rather than grows
+// past it; a search that would need more uses the slower NFA): the smallest of these steps
+// that compiles the pattern, so that the thousand patterns together stay within a few tens of
+// megabytes however hostile the strings they see.
+constexpr int64_t kMemSteps[] = {32 << 10, 128 << 10, 1 << 20};
+// And for each list's set of all its patterns: with less, the device list's DFA runs out on
+// strings it has not seen and every such string is matched rule by rule (about 1 ms instead
+// of about 20 µs).
+constexpr int64_t kSetMem = 32 << 20;
 constexpr int kMaxGroups = 10;
 
 // uap-core's replacements: "$1".."$9" stand for capture groups; the result is trimmed.
@@ -77,7 +82,7 @@ base::Result<std::unique_ptr<UserAgentParser>> UserAgentParser::Load(const std::
   std::unique_ptr<UserAgentParser> parser(new UserAgentParser(cache_entries));
   struct Section {
     const char* name;
-    std::vector<Rule>* rules;
+    RuleList* list;
     const char* keys[4];
   };
   const Section sections[] = {
@@ -99,10 +104,18 @@ base::Result<std::unique_ptr<UserAgentParser>> UserAgentParser::Load(const std::
         if (!item.IsMap() || !item["regex"]) continue;
         re2::RE2::Options options;
         options.set_log_errors(false);
-        options.set_max_mem(kMaxMemPerPattern);
         const YAML::Node flag = item["regex_flag"];
         if (flag && flag.as<std::string>() == "i") options.set_case_sensitive(false);
-        auto re = std::make_unique<re2::RE2>(item["regex"].as<std::string>(), options);
+        const std::string pattern = item["regex"].as<std::string>();
+        std::unique_ptr<re2::RE2> re;
+        for (int64_t mem : kMemSteps) {
+          options.set_max_mem(mem);
+          re = std::make_unique<re2::RE2>(pattern, options);
+          if (re->ok()) {
+            parser->max_mem_ += static_cast<size_t>(mem);
+            break;
+          }
+        }
         if (!re->ok()) {
           ++parser->skipped_;
           continue;
@@ -113,31 +126,67 @@ base::Result<std::unique_ptr<UserAgentParser>> UserAgentParser::Load(const std::
             rule.replacements[i] = item[section.keys[i]].as<std::string>();
           }
         }
-        section.rules->push_back(std::move(rule));
+        section.list->rules.push_back(std::move(rule));
+      }
+      // The set's index of a pattern is its rule's; one that does not go in leaves no set.
+      re2::RE2::Options set_options;
+      set_options.set_log_errors(false);
+      set_options.set_max_mem(kSetMem);
+      auto set = std::make_unique<re2::RE2::Set>(set_options, re2::RE2::UNANCHORED);
+      bool complete = true;
+      for (size_t i = 0; i < section.list->rules.size() && complete; ++i) {
+        const re2::RE2& re = *section.list->rules[i].re;
+        std::string pattern = re.options().case_sensitive() ? re.pattern() : "(?i)" + re.pattern();
+        complete = set->Add(pattern, nullptr) == static_cast<int>(i);
+      }
+      if (complete && set->Compile()) {
+        section.list->set = std::move(set);
+        parser->max_mem_ += static_cast<size_t>(kSetMem);
       }
     }
   } catch (const std::exception& e) {
     return base::InvalidArgument(path + ": " + e.what());
   }
-  if (parser->browsers_.empty() && parser->oses_.empty() && parser->devices_.empty()) {
+  if (parser->browsers_.rules.empty() && parser->oses_.rules.empty() &&
+      parser->devices_.rules.empty()) {
     return base::InvalidArgument(path + " holds no user agent patterns");
   }
   return parser;
+}
+
+const UserAgentParser::Rule* UserAgentParser::RuleList::FirstMatch(const re2::StringPiece& text,
+                                                                   re2::StringPiece* groups,
+                                                                   int* ngroups) const {
+  auto try_rule = [&](const Rule& rule) {
+    int n = std::min(rule.re->NumberOfCapturingGroups() + 1, kMaxGroups);
+    if (!rule.re->Match(text, 0, text.size(), re2::RE2::UNANCHORED, groups, n)) return false;
+    *ngroups = n;
+    return true;
+  };
+  if (set) {
+    std::vector<int> matched;
+    re2::RE2::Set::ErrorInfo error{};
+    if (set->Match(text, &matched, &error)) {
+      if (matched.empty()) return nullptr;
+      const Rule& first = rules[*std::min_element(matched.begin(), matched.end())];
+      if (try_rule(first)) return &first;
+    } else if (error.kind == re2::RE2::Set::kNoError) {
+      return nullptr;  // no pattern matches
+    }
+    // Out of memory (or a disagreement, which should not happen): the rules one by one.
+  }
+  for (const Rule& rule : rules) {
+    if (try_rule(rule)) return &rule;
+  }
+  return nullptr;
 }
 
 UserAgentInfo UserAgentParser::ParseUncached(std::string_view ua) const {
   UserAgentInfo info;
   re2::StringPiece text(ua.data(), ua.size());
   re2::StringPiece groups[kMaxGroups];
-  auto first_match = [&](const std::vector<Rule>& rules, int* ngroups) -> const Rule* {
-    for (const Rule& rule : rules) {
-      int n = std::min(rule.re->NumberOfCapturingGroups() + 1, kMaxGroups);
-      if (rule.re->Match(text, 0, text.size(), re2::RE2::UNANCHORED, groups, n)) {
-        *ngroups = n;
-        return &rule;
-      }
-    }
-    return nullptr;
+  auto first_match = [&](const RuleList& list, int* ngroups) {
+    return list.FirstMatch(text, groups, ngroups);
   };
   int n = 0;
   if (const Rule* r = first_match(browsers_, &n)) {
@@ -194,7 +243,7 @@ std::shared_ptr<const UserAgentInfo> UserAgentParser::Parse(std::string_view ua)
 
 UserAgentStats UserAgentParser::stats() const {
   return {hits_.load(std::memory_order_relaxed), misses_.load(std::memory_order_relaxed),
-          browsers_.size() + oses_.size() + devices_.size(), skipped_};
+          browsers_.rules.size() + oses_.rules.size() + devices_.rules.size(), skipped_, max_mem_};
 }
 
 }  // namespace ferry::event

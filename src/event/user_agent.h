@@ -3,11 +3,16 @@
 // os and device contexts and tags (docs/normalization.md).
 //
 // The regexes file (Debian's uap-core package) is compiled once with RE2, whose matching time
-// is linear in the input, so a hostile User-Agent cannot make it backtrack. Results are kept
-// in a bounded cache keyed by the User-Agent string: real traffic repeats a handful of
+// is linear in the input, so a hostile User-Agent cannot make it backtrack; each list is also
+// compiled into one RE2::Set, so a string not seen before costs one pass per list (about
+// 20 µs), not a thousand regex matches (about 1 ms). Compiled, it takes about 30 MB. Results are
+// kept in a bounded cache keyed by the User-Agent string: real traffic repeats a handful of
 // strings, so most events cost one hash lookup, under a lock that readers share (eviction is
 // second-chance: an entry used since the last sweep stays). Thread-safe.
 #pragma once
+
+#include <re2/re2.h>
+#include <re2/set.h>
 
 #include <atomic>
 #include <cstddef>
@@ -20,10 +25,6 @@
 #include <vector>
 
 #include "base/status.h"
-
-namespace re2 {
-class RE2;
-}
 
 namespace ferry::event {
 
@@ -49,6 +50,7 @@ struct UserAgentStats {
   uint64_t misses = 0;
   size_t patterns = 0;  // compiled
   size_t skipped = 0;   // patterns RE2 could not compile (left out, counted)
+  size_t max_mem = 0;   // the most RE2 may hold for all patterns together, in bytes
 };
 
 class UserAgentParser {
@@ -75,8 +77,18 @@ class UserAgentParser {
   explicit UserAgentParser(size_t cache_entries);
   UserAgentInfo ParseUncached(std::string_view user_agent) const;
 
-  std::vector<Rule> browsers_, oses_, devices_;
+  // One list of uap-core: its rules in order, and all their patterns in one RE2::Set, which
+  // finds the first rule that matches in one pass over the string (the set falls back to
+  // trying the rules in order when its DFA runs out of memory).
+  struct RuleList {
+    std::vector<Rule> rules;
+    std::unique_ptr<re2::RE2::Set> set;
+    const Rule* FirstMatch(const re2::StringPiece& text, re2::StringPiece* groups,
+                           int* ngroups) const;
+  };
+  RuleList browsers_, oses_, devices_;
   size_t skipped_ = 0;
+  size_t max_mem_ = 0;
 
   struct Entry {
     std::shared_ptr<const UserAgentInfo> info;

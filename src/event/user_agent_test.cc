@@ -1,6 +1,7 @@
 #include "event/user_agent.h"
 
 #include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
 
 #include <filesystem>
 #include <fstream>
@@ -21,6 +22,8 @@ TEST(UserAgentParserTest, LoadsDebiansRegexesWithEveryPatternCompiled) {
   UserAgentStats s = Parser().stats();
   EXPECT_GT(s.patterns, 1000u);
   EXPECT_EQ(s.skipped, 0u);
+  // Whatever strings come, RE2's memory for all patterns and sets stays within this.
+  EXPECT_LT(s.max_mem, 160u << 20) << s.max_mem;
 }
 
 TEST(UserAgentParserTest, FirefoxOnWindows) {
@@ -102,6 +105,77 @@ TEST(UserAgentParserTest, MissingOrBrokenFileIsAnError) {
   auto empty = UserAgentParser::Load(path.string());
   EXPECT_EQ(empty.status().code(), base::Code::kInvalidArgument);
   std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace ferry::event
+
+namespace ferry::event {
+namespace {
+
+// uap-core's own test cases (Debian ships them beside the regexes): every port of the
+// regexes must give these answers.
+struct Expectation {
+  std::string ua, family, major, minor, patch;
+};
+
+std::vector<Expectation> Cases(const std::string& file, const char* family_key) {
+  std::vector<Expectation> out;
+  YAML::Node root = YAML::LoadFile("/usr/share/uap-core/tests/" + file);
+  auto text = [](const YAML::Node& n) { return n && !n.IsNull() ? n.as<std::string>() : ""; };
+  for (const YAML::Node& c : root["test_cases"]) {
+    std::string family = text(c[family_key]);
+    out.push_back({text(c["user_agent_string"]), family == "Other" ? "" : family, text(c["major"]),
+                   text(c["minor"]), text(c["patch"])});
+  }
+  return out;
+}
+
+TEST(UserAgentParserTest, AnswersUapCoresOwnBrowserAndOsTests) {
+  for (auto [file, is_os] : {std::pair{"test_ua.yaml", false}, std::pair{"test_os.yaml", true}}) {
+    size_t cases = 0, wrong = 0;
+    for (const Expectation& e : Cases(file, "family")) {
+      ++cases;
+      std::shared_ptr<const UserAgentInfo> info = Parser().Parse(e.ua);
+      const UserAgentInfo::Version& v = is_os ? info->os : info->browser;
+      // An unknown family drops its version too (UserAgentInfo); compare like with like.
+      bool ok =
+          v.family == e.family &&
+          (e.family.empty() || (v.major == e.major && v.minor == e.minor && v.patch == e.patch));
+      if (!ok && ++wrong <= 5) {
+        ADD_FAILURE() << file << ": " << e.ua << "\n  want " << e.family << " " << e.major << "."
+                      << e.minor << "." << e.patch << "\n  got  " << v.family << " " << v.major
+                      << "." << v.minor << "." << v.patch;
+      }
+    }
+    EXPECT_GT(cases, 400u) << file;
+    EXPECT_EQ(wrong, 0u) << file << ": " << wrong << " of " << cases << " wrong";
+  }
+}
+
+TEST(UserAgentParserTest, AnswersUapCoresOwnDeviceTests) {
+  YAML::Node root = YAML::LoadFile("/usr/share/uap-core/tests/test_device.yaml");
+  auto text = [](const YAML::Node& n) { return n && !n.IsNull() ? n.as<std::string>() : ""; };
+  size_t cases = 0, wrong = 0, seen = 0;
+  for (const YAML::Node& c : root["test_cases"]) {
+    // Every eighth of the 16,000 cases: all of them take long under the sanitizers.
+    if (seen++ % 8 != 0) continue;
+    ++cases;
+    std::string family = text(c["family"]);
+    if (family == "Other") family.clear();
+    std::shared_ptr<const UserAgentInfo> info = Parser().Parse(text(c["user_agent_string"]));
+    bool ok = info->device_family == family &&
+              (family.empty() ||
+               (info->device_brand == text(c["brand"]) && info->device_model == text(c["model"])));
+    if (!ok && ++wrong <= 5) {
+      ADD_FAILURE() << text(c["user_agent_string"]) << "\n  want " << family << " / "
+                    << text(c["brand"]) << " / " << text(c["model"]) << "\n  got  "
+                    << info->device_family << " / " << info->device_brand << " / "
+                    << info->device_model;
+    }
+  }
+  EXPECT_GT(cases, 1500u);
+  EXPECT_EQ(wrong, 0u) << wrong << " of " << cases << " wrong";
 }
 
 }  // namespace

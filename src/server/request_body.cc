@@ -35,6 +35,12 @@ base::Result<std::string> DecodeLegacyEvent(http::IncomingRequest& in, std::stri
   if (start == std::string::npos || body[start] == '{' || body[start] == '[') {
     return std::move(body);
   }
+  // The base64 text without whitespace and its decoding are copies of the body's size: they
+  // are charged like the body, and given back when this returns.
+  base::MemoryLease scratch(in.memory ? in.memory->budget() : nullptr);
+  if (!scratch.GrowTo(2 * (body.size() - start))) {
+    return base::Overloaded("too many request bodies in flight (limits.max_inflight_bytes); retry");
+  }
   std::string text;
   text.reserve(body.size() - start);
   for (size_t i = start; i < body.size(); ++i) {
