@@ -15,6 +15,7 @@ namespace json = boost::json;
 namespace {
 
 constexpr size_t kMaxHeaders = 64;
+constexpr size_t kMaxTagErrors = 32;
 constexpr size_t kMaxRequestDataBytes = 2048;
 constexpr size_t kMaxCrumbMessageBytes = 1024;
 constexpr size_t kMaxCrumbDataBytes = 2048;
@@ -193,7 +194,10 @@ std::vector<KeyValue> ReadTags(const json::value* v, const NormalizeOptions& opt
     if (text && text->empty()) return;  // an empty value is no tag, and no error either
     const bool invalid = !IsValidTagKey(key) || !text || text->find('\n') != std::string::npos;
     if (invalid || CharCount(*text) > kMaxTagValueChars) {
-      errors->push_back({invalid ? "invalid_data" : "value_too_long", name, ""});
+      // A note per bad tag, up to a point: a hostile event could send thousands.
+      if (errors->size() < kMaxTagErrors) {
+        errors->push_back({invalid ? "invalid_data" : "value_too_long", name, ""});
+      }
     } else if (seen.insert(std::string(key)).second) {
       out.push_back({std::string(key), std::move(*text)});
     }

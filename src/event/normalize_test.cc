@@ -308,3 +308,24 @@ TEST(NormalizeTest, NonFiniteNumbersStayValidJson) {
 
 }  // namespace
 }  // namespace ferry::event
+
+namespace ferry::event {
+namespace {
+
+// Regression guard: derived tags once scanned every tag for every context, so an event with
+// many contexts cost time quadratic in their number; tags and notes are now bounded.
+TEST(NormalizeTest, HostileTagsAndContextsStayBounded) {
+  std::string contexts, tags;
+  for (int i = 0; i < 15000; ++i) {
+    if (i) contexts += ",", tags += ",";
+    contexts += "\"c" + std::to_string(i) + "\":{\"type\":\"browser\",\"name\":\"B\"}";
+    tags += "\"bad key " + std::to_string(i) + "\":\"v\"";
+  }
+  auto ev = testing::MustNormalize("{\"contexts\":{" + contexts + "},\"tags\":{" + tags + "}}");
+  EXPECT_LE(ev.tags.size(), 256u);
+  EXPECT_LE(ev.errors.size(), 64u);
+  EXPECT_FALSE(ev.normalized_json.empty());
+}
+
+}  // namespace
+}  // namespace ferry::event

@@ -41,6 +41,12 @@ std::string MemberText(const json::object& context, std::string_view key) {
   return TagValueText(v).value_or("");
 }
 
+// Derived tags come on top of at most NormalizeOptions::max_tags sent ones; this bounds them
+// all, and with them the scan below, whatever a hostile event's contexts hold.
+constexpr size_t kMaxTotalTags = 256;
+// Contexts looked at for tags: SDKs send a dozen at most.
+constexpr size_t kMaxTaggedContexts = 64;
+
 void SetTag(std::vector<KeyValue>& tags, std::string key, std::string value) {
   if (value.empty() || !IsValidTagKey(key)) return;
   value = TruncateChars(value, kMaxTagValueChars);
@@ -52,7 +58,7 @@ void SetTag(std::vector<KeyValue>& tags, std::string key, std::string value) {
       return;
     }
   }
-  tags.push_back({std::move(key), std::move(value)});
+  if (tags.size() < kMaxTotalTags) tags.push_back({std::move(key), std::move(value)});
 }
 
 }  // namespace
@@ -91,7 +97,9 @@ std::string UserTagValue(const User& user) {
 
 std::vector<KeyValue> ContextTags(const json::object& contexts) {
   std::vector<KeyValue> out;
+  size_t seen = 0;
   for (const auto& member : contexts) {
+    if (seen++ >= kMaxTaggedContexts) break;
     const json::object* context = member.value().if_object();
     if (context == nullptr) continue;
     std::string type = MemberText(*context, "type");

@@ -35,13 +35,14 @@ std::string UserTagValue(const User& user);
 // The tags Sentry derives from a context (its `type`, or its key when it has none): browser
 // and os ("<name> <version>") with .name, runtime likewise, device (the model) with .family,
 // gpu.name and gpu.vendor, app.device. Tags are named after the context's key, so a context
-// "server-os" of type os gives "server-os" and "server-os.name".
+// "server-os" of type os gives "server-os" and "server-os.name". The first 64 contexts only.
 std::vector<KeyValue> ContextTags(const boost::json::object& contexts);
 
 // Appends the derived tags to event.tags, each replacing a tag of the same key the SDK sent:
 // level, environment, release, dist, logger, server_name, site, transaction, url (the request
 // URL without its query), handled and mechanism (of the last exception), user, and the
-// context tags. Values longer than the limit are cut, not dropped: they are Sentry's own.
+// context tags. Values longer than the limit are cut, not dropped: they are Sentry's own. The
+// event keeps at most 256 tags in all.
 void AddDerivedTags(NormalizedEvent& event, const boost::json::object* contexts);
 
 }  // namespace ferry::event
