@@ -7,6 +7,7 @@
 
 #include "event/grouping.h"
 #include "event/normalize.h"
+#include "event/user_agent.h"
 
 namespace {
 

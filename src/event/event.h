@@ -159,8 +159,7 @@ struct NormalizedEvent {
 
   std::string title;
   std::string culprit;
-  Metadata metadata;
-  std::string location;  // the crashing frame's filename, errors only
+  Metadata metadata;  // metadata.filename is what Sentry calls the event's location
 
   // Repairs made while normalizing, so the UI can say why a value differs from what the SDK
   // sent; the event API answers them as `errors`.

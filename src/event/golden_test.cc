@@ -9,6 +9,7 @@
 
 #include "event/normalize.h"
 #include "event/test_support.h"
+#include "event/user_agent.h"
 
 namespace ferry::event {
 namespace {
@@ -44,7 +45,8 @@ TEST_P(GoldenTest, MatchesSentry) {
 
   for (auto [key, got] :
        {std::pair{"type", ev.type}, std::pair{"title", ev.title}, std::pair{"culprit", ev.culprit},
-        std::pair{"location", ev.location}, std::pair{"timestamp", FormatRfc3339(ev.timestamp)}}) {
+        std::pair{"location", ev.metadata.filename},
+        std::pair{"timestamp", FormatRfc3339(ev.timestamp)}}) {
     if (const json::value* want = expect.if_contains(key)) {
       EXPECT_EQ(got, Text(want)) << key;
     }
@@ -91,7 +93,7 @@ TEST_P(GoldenTest, MatchesSentry) {
   // What was computed is what is stored.
   json::value stored = json::parse(ev.normalized_json);
   EXPECT_EQ(Text(stored.as_object().if_contains("title")), ev.title);
-  EXPECT_EQ(Text(stored.at("metadata").as_object().if_contains("filename")), ev.location);
+  EXPECT_EQ(Text(stored.at("metadata").as_object().if_contains("filename")), ev.metadata.filename);
 }
 
 std::vector<std::string> GoldenFiles() {

@@ -15,9 +15,10 @@
 
 #include "base/status.h"
 #include "event/event.h"
-#include "event/user_agent.h"
 
 namespace ferry::event {
+
+class UserAgentParser;  // event/user_agent.h
 
 struct NormalizeOptions {
   // The receive time. Used for a missing timestamp and as the reference for clock drift.

@@ -28,7 +28,7 @@ TEST(SdkFixturesTest, PythonDjangoChainedException) {
   EXPECT_EQ(ev.culprit, "/api/orders/");  // Sentry prefers the transaction to a frame
   EXPECT_EQ(ev.metadata.type, "ValueError");
   EXPECT_EQ(ev.metadata.function, "load_order");
-  EXPECT_EQ(ev.location, ev.metadata.filename);
+  EXPECT_EQ(ev.metadata.filename, ev.exceptions[1].stacktrace->frames.back().filename);
   EXPECT_EQ(Tag(ev, "handled"), "no");
   EXPECT_EQ(Tag(ev, "mechanism"), "django");
   EXPECT_EQ(Tag(ev, "runtime.name"), "CPython");

@@ -1,8 +1,5 @@
 #include "event/tags.h"
 
-#include <charconv>
-#include <set>
-
 #include "event/json_util.h"
 #include "event/title.h"
 

@@ -3,7 +3,6 @@
 #include <string_view>
 
 #include "base/strings.h"
-#include "event/json_util.h"
 
 namespace ferry::event {
 
@@ -130,7 +129,6 @@ std::string ComputeCulprit(const NormalizedEvent& event, std::string_view sent) 
 
 void ComputeMetadata(NormalizedEvent& event) {
   event.metadata = {};
-  event.location.clear();
   if (event.exceptions.empty()) {
     event.metadata.title = event.title;
     return;
@@ -142,7 +140,6 @@ void ComputeMetadata(NormalizedEvent& event) {
     event.metadata.filename = !frame->filename.empty() ? frame->filename : frame->abs_path;
     event.metadata.function = frame->function;
   }
-  event.location = event.metadata.filename;
 }
 
 }  // namespace ferry::event

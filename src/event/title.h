@@ -30,7 +30,7 @@ std::string ComputeCulprit(const NormalizedEvent& event, std::string_view sent);
 
 // Sentry's metadata: errors get the last exception's type and value (cut to 1024 characters)
 // and the crashing frame's filename and function; other events get the title. Sets
-// event.metadata and event.location (the crashing frame's filename). Needs event.title.
+// event.metadata (its filename is the event's location). Needs event.title.
 void ComputeMetadata(NormalizedEvent& event);
 
 }  // namespace ferry::event
