@@ -14,6 +14,7 @@
 #include "server/client_ip.h"
 #include "server/http_status.h"
 #include "server/request_body.h"
+#include "store/payload_codec.h"
 
 namespace ferry::server {
 
@@ -82,7 +83,8 @@ store::EventRecord ToRecord(int64_t project_id, event::NormalizedEvent ev,
   r.grouping_method = grouping.method;
   r.grouping_components = grouping.components;
   for (auto& kv : ev.tags) r.tags.emplace_back(std::move(kv.key), std::move(kv.value));
-  r.payload_json = std::move(ev.normalized_json);
+  // Compressed here, on the worker: the store's single writer thread only copies bytes.
+  r.payload_compressed = store::CompressPayload(ev.normalized_json);
   return r;
 }
 

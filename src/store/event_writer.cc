@@ -15,7 +15,7 @@ size_t EventWriter::RecordBytes(const EventRecord& r) {
   size_t n = sizeof(EventRecord) + r.event_id.size() + r.level.size() + r.platform.size() +
              r.release.size() + r.environment.size() + r.message.size() + r.title.size() +
              r.culprit.size() + r.grouping_hash.size() + r.grouping_method.size() +
-             r.payload_json.size();
+             r.payload_json.size() + r.payload_compressed.size();
   for (const auto& c : r.grouping_components) n += c.size();
   for (const auto& [k, v] : r.tags) n += k.size() + v.size();
   for (const auto& a : r.attachments) {

@@ -76,6 +76,10 @@ struct EventRecord {
   // issue's tag distribution and search; distinct "user" values are the users.
   std::vector<std::pair<std::string, std::string>> tags;
   std::string payload_json;  // the normalized event, returned by the API as is
+  // payload_json as CompressPayload (payload_codec.h) makes it, when the submitting thread has
+  // compressed it already; payload_json may then be empty. Without it, the store compresses
+  // payload_json itself. Events read back have payload_json and no payload_compressed.
+  std::string payload_compressed;
   std::vector<Attachment> attachments;
 };
 

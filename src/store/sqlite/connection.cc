@@ -3,6 +3,8 @@
 #include <string>
 #include <utility>
 
+#include "store/payload_codec.h"
+
 namespace ferry::store::sqlite {
 
 base::Status SqliteError(int rc, std::string_view what, sqlite3* db) {
@@ -94,6 +96,38 @@ std::string Statement::Blob(int col) const {
   return std::string(static_cast<const char*>(p), sqlite3_column_bytes(stmt_, col));
 }
 
+std::string_view Statement::BlobView(int col) const {
+  const void* p = sqlite3_column_blob(stmt_, col);
+  if (p == nullptr) return {};
+  return {static_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, col))};
+}
+
+base::Result<std::string> Statement::Payload(int col) const {
+  if (ColumnType(col) == SQLITE_BLOB) return DecompressPayload(BlobView(col));
+  return Text(col);
+}
+
+namespace {
+
+// SQL's view of a payload column: ferry_payload(payload_json) is the event's JSON text
+// whether the row holds an LZ4 frame or text (kRebuildIssueTags reads users with it).
+void PayloadFunction(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) != SQLITE_BLOB) {
+    sqlite3_result_value(ctx, argv[0]);
+    return;
+  }
+  std::string_view frame(static_cast<const char*>(sqlite3_value_blob(argv[0])),
+                         static_cast<size_t>(sqlite3_value_bytes(argv[0])));
+  auto json = DecompressPayload(frame);
+  if (!json.ok()) {
+    sqlite3_result_error(ctx, json.status().detail().c_str(), -1);
+    return;
+  }
+  sqlite3_result_text64(ctx, json->data(), json->size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+}
+
+}  // namespace
+
 base::Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path,
                                                            const SqliteOptions& options,
                                                            bool read_only) {
@@ -107,6 +141,10 @@ base::Result<std::unique_ptr<Connection>> Connection::Open(const std::string& pa
   }
   sqlite3_extended_result_codes(db, 1);
   std::unique_ptr<Connection> conn(new Connection(db));
+  rc = sqlite3_create_function_v2(db, "ferry_payload", 1,
+                                  SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr,
+                                  PayloadFunction, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return SqliteError(rc, "register ferry_payload", db);
   std::string pragmas = "PRAGMA busy_timeout=" + std::to_string(options.busy_timeout_ms) +
                         ";PRAGMA foreign_keys=ON;PRAGMA synchronous=" +
                         (options.synchronous_full ? "FULL" : "NORMAL") + ";PRAGMA cache_size=-" +

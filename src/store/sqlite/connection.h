@@ -63,6 +63,11 @@ class Statement {
   int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
   std::string Text(int col) const;
   std::string Blob(int col) const;
+  // Valid until the next Step, Reset or column read of another type.
+  std::string_view BlobView(int col) const;
+  // An event payload column: an LZ4 frame (payload_codec.h) decompressed, or text as it is
+  // (events stored before schema 3).
+  base::Result<std::string> Payload(int col) const;
   int ColumnType(int col) const { return sqlite3_column_type(stmt_, col); }
 
  private:

@@ -26,14 +26,14 @@ SELECT issue_id, key, value, count(*), min(ts), max(ts) FROM (
     WHERE instr(tags, '["level",') = 0
   UNION ALL
   SELECT issue_id, 'user', CASE
-      WHEN json_extract(payload_json, '$.user.id') IS NOT NULL
-        THEN 'id:' || json_extract(payload_json, '$.user.id')
-      WHEN json_extract(payload_json, '$.user.username') IS NOT NULL
-        THEN 'username:' || json_extract(payload_json, '$.user.username')
-      WHEN json_extract(payload_json, '$.user.email') IS NOT NULL
-        THEN 'email:' || json_extract(payload_json, '$.user.email')
-      WHEN json_extract(payload_json, '$.user.ip_address') IS NOT NULL
-        THEN 'ip:' || json_extract(payload_json, '$.user.ip_address')
+      WHEN json_extract(ferry_payload(payload_json), '$.user.id') IS NOT NULL
+        THEN 'id:' || json_extract(ferry_payload(payload_json), '$.user.id')
+      WHEN json_extract(ferry_payload(payload_json), '$.user.username') IS NOT NULL
+        THEN 'username:' || json_extract(ferry_payload(payload_json), '$.user.username')
+      WHEN json_extract(ferry_payload(payload_json), '$.user.email') IS NOT NULL
+        THEN 'email:' || json_extract(ferry_payload(payload_json), '$.user.email')
+      WHEN json_extract(ferry_payload(payload_json), '$.user.ip_address') IS NOT NULL
+        THEN 'ip:' || json_extract(ferry_payload(payload_json), '$.user.ip_address')
     END, timestamp_ms FROM events WHERE instr(tags, '["level",') = 0
 )
 WHERE typeof(key) = 'text' AND typeof(value) = 'text' AND key != '' AND value != ''
@@ -165,9 +165,16 @@ CREATE TABLE issue_tags_upto (event_row INTEGER NOT NULL);
 INSERT INTO issue_tags_upto VALUES (0);
 )sql";
 
+// Migration 3: events.payload_json holds an LZ4 frame (a BLOB) for every event stored from
+// now on; rows stored before keep their text, and both read the same (ferry_payload() in SQL).
+// Nothing to change in the tables: the version alone keeps an older ferry, which would read
+// the frames as text, from opening the store.
+constexpr char kMigration3[] = "SELECT 1";
+
 constexpr Migration kMigrations[] = {
     {1, kMigration1},
     {2, kMigration2, kRebuildIssueTags},
+    {3, kMigration3},
 };
 
 }  // namespace

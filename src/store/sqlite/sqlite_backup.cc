@@ -4,13 +4,15 @@
 #include <span>
 
 #include "store/base64.h"
+#include "store/payload_codec.h"
 #include "store/sqlite/schema.h"
 #include "store/sqlite/sqlite_store_impl.h"
 
 namespace ferry::store::sqlite {
 namespace {
 
-enum class Type { kInt, kText, kBool, kBlob };
+// kPayload: an event's JSON, a string in the backup and an LZ4 frame in the store.
+enum class Type { kInt, kText, kBool, kBlob, kPayload };
 
 struct Column {
   const char* name;
@@ -77,7 +79,7 @@ constexpr Column kEvent[] = {{"id", Type::kInt},
                              {"grouping_method", Type::kText},
                              {"grouping_components", Type::kText},
                              {"tags", Type::kText},
-                             {"payload_json", Type::kText}};
+                             {"payload_json", Type::kPayload}};
 constexpr Column kAttachment[] = {{"id", Type::kInt},
                                   {"event_row", Type::kInt},
                                   {"filename", Type::kText},
@@ -148,6 +150,10 @@ base::Status BindField(Statement& stmt, int index, const RowKind& kind, const Co
       stmt.BindBlob(index, *bytes);
       return base::Status::Ok();
     }
+    case Type::kPayload:
+      if (!v->is_string()) return bad("is not a string");
+      stmt.BindBlob(index, CompressPayload(v->get_string()));
+      return base::Status::Ok();
   }
   return bad("has an unknown type");
 }
@@ -187,6 +193,12 @@ base::Status SqliteStore::Export(bool config_only,
           case Type::kBlob:
             row[c.name] = Base64Encode(stmt->Blob(col));
             break;
+          case Type::kPayload: {
+            auto json = stmt->Payload(col);
+            if (!json.ok()) return json.status();
+            row[c.name] = *json;
+            break;
+          }
         }
       }
       FERRY_RETURN_IF_ERROR(sink(BackupRow{kind.kind, boost::json::serialize(row)}));

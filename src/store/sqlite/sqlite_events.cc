@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "base/strings.h"
+#include "store/payload_codec.h"
 #include "store/sqlite/sqlite_store_impl.h"
 
 namespace ferry::store::sqlite {
@@ -110,7 +111,7 @@ constexpr char kEventColumns[] =
     "e.grouping_method, e.grouping_components, e.tags, e.payload_json";
 
 // Returns the event's row id; fills `out`.
-int64_t ReadEvent(const Statement& s, StoredEvent& out) {
+base::Result<int64_t> ReadEvent(const Statement& s, StoredEvent& out) {
   out.issue_id = s.Int(1);
   EventRecord& r = out.record;
   r.project_id = s.Int(2);
@@ -128,7 +129,9 @@ int64_t ReadEvent(const Statement& s, StoredEvent& out) {
   r.grouping_method = s.Text(14);
   r.grouping_components = JsonToStrings(s.Text(15));
   r.tags = JsonToTags(s.Text(16));
-  r.payload_json = s.Text(17);
+  auto payload = s.Payload(17);
+  if (!payload.ok()) return payload.status();
+  r.payload_json = std::move(payload).value();
   return s.Int(0);
 }
 
@@ -158,8 +161,9 @@ base::Result<std::vector<StoredEvent>> ReadEvents(Connection& conn, Statement& s
     if (!row.ok()) return row.status();
     if (!*row) break;
     StoredEvent e;
-    int64_t id = ReadEvent(stmt, e);
-    rows.emplace_back(id, std::move(e));
+    auto id = ReadEvent(stmt, e);
+    if (!id.ok()) return id.status();
+    rows.emplace_back(*id, std::move(e));
   }
   std::vector<StoredEvent> out;
   for (auto& [id, e] : rows) {
@@ -383,8 +387,11 @@ base::Result<SaveResult> SqliteStore::SaveOne(const EventRecord& r, int64_t* eve
                   r.platform, r.release, r.environment, r.message, r.title, r.culprit,
                   r.grouping_hash, r.grouping_method, StringsToJson(r.grouping_components),
                   TagsToJson(r.tags));
-  // The payload is most of the row: SQLite reads it from the record instead of a copy.
-  insert->BindTextInPlace(17, r.payload_json);
+  // The payload is most of the row: stored compressed, and read by SQLite from the record
+  // instead of a copy.
+  std::string compressed;
+  if (r.payload_compressed.empty()) compressed = CompressPayload(r.payload_json);
+  insert->BindBlobInPlace(17, r.payload_compressed.empty() ? compressed : r.payload_compressed);
   FERRY_RETURN_IF_ERROR(insert->Run());
   int64_t event_row = c.LastInsertId();
   *event_row_out = event_row;
