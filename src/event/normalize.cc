@@ -258,7 +258,8 @@ base::Result<NormalizedEvent> Normalize(std::string_view payload, const Normaliz
   ev.server_name = ScalarText(obj->if_contains("server_name"), short_max);
   ev.release = std::string(base::Trim(ScalarText(obj->if_contains("release"), short_max)));
   ev.dist = std::string(base::Trim(ScalarText(obj->if_contains("dist"), 64)));
-  ev.environment = std::string(base::Trim(ScalarText(obj->if_contains("environment"), 64)));
+  ev.environment =
+      std::string(base::Trim(ScalarText(obj->if_contains("environment"), kMaxEnvironmentBytes)));
   ev.site = ScalarText(obj->if_contains("site"), short_max);
 
   internal::MessageParts message = internal::ReadMessage(*obj, opts);
@@ -271,6 +272,7 @@ base::Result<NormalizedEvent> Normalize(std::string_view payload, const Normaliz
   ev.type = ev.exceptions.empty() ? "default" : "error";
 
   ev.tags = internal::ReadTags(obj->if_contains("tags"), opts, &ev.errors);
+  TakeReservedTags(ev);
   ev.user = internal::ReadUser(obj->if_contains("user"), opts);
   ev.request = internal::ReadRequest(obj->if_contains("request"), opts);
   InferUserIp(*obj, opts, ev);

@@ -1,5 +1,6 @@
 #include "event/tags.h"
 
+#include "base/strings.h"
 #include "event/json_util.h"
 #include "event/title.h"
 
@@ -116,6 +117,19 @@ std::vector<KeyValue> ContextTags(const json::object& contexts) {
     }
   }
   return out;
+}
+
+void TakeReservedTags(NormalizedEvent& event) {
+  std::erase_if(event.tags, [&](KeyValue& kv) {
+    if (kv.key == "environment") {
+      if (event.environment.empty()) {
+        event.environment = internal::TruncateUtf8(base::Trim(kv.value), kMaxEnvironmentBytes);
+      }
+      return true;
+    }
+    return kv.key == "release" || kv.key == "dist" || kv.key == "user" || kv.key == "filename" ||
+           kv.key == "function";
+  });
 }
 
 void AddDerivedTags(NormalizedEvent& event, const json::object* contexts) {

@@ -16,6 +16,8 @@ namespace ferry::event {
 // Relay's limits, in characters.
 constexpr size_t kMaxTagKeyChars = 200;
 constexpr size_t kMaxTagValueChars = 200;
+// Sentry's Environment.name limit, in bytes.
+constexpr size_t kMaxEnvironmentBytes = 64;
 
 // Sentry's tag keys: 1 to 200 of [a-zA-Z0-9_.:-].
 bool IsValidTagKey(std::string_view key);
@@ -37,6 +39,12 @@ std::string UserTagValue(const User& user);
 // gpu.name and gpu.vendor, app.device. Tags are named after the context's key, so a context
 // "server-os" of type os gives "server-os" and "server-os.name". The first 64 contexts only.
 std::vector<KeyValue> ContextTags(const boost::json::object& contexts);
+
+// Relay's rule for the tags an SDK may not set. "environment" becomes the event's environment
+// when it has none (old SDKs sent it as a tag) and is dropped either way; "release", "dist",
+// "user", "filename" and "function" are dropped: Sentry derives them itself. So the derived
+// environment and release tags always say what the event's fields say.
+void TakeReservedTags(NormalizedEvent& event);
 
 // Appends the derived tags to event.tags, each replacing a tag of the same key the SDK sent:
 // level, environment, release, dist, logger, server_name, site, transaction, url (the request

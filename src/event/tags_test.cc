@@ -11,6 +11,34 @@ std::vector<KeyValue> TagsOf(std::string_view contexts) {
   return ContextTags(boost::json::parse(contexts).as_object());
 }
 
+TEST(TagsTest, ReservedTagsGoAndALegacyEnvironmentTagBecomesTheEnvironment) {
+  NormalizedEvent ev;
+  ev.tags = {{"environment", "  staging "},
+             {"release", "fake"},
+             {"dist", "d"},
+             {"user", "id:forged"},
+             {"filename", "f"},
+             {"function", "g"},
+             {"server", "a"}};
+  TakeReservedTags(ev);
+  EXPECT_EQ(ev.environment, "staging");
+  ASSERT_EQ(ev.tags.size(), 1u);
+  EXPECT_EQ(ev.tags[0].key, "server");
+
+  // An environment the event names wins over the tag, which still goes.
+  NormalizedEvent named;
+  named.environment = "production";
+  named.tags = {{"environment", "staging"}};
+  TakeReservedTags(named);
+  EXPECT_EQ(named.environment, "production");
+  EXPECT_TRUE(named.tags.empty());
+
+  NormalizedEvent long_one;
+  long_one.tags = {{"environment", std::string(100, 'e')}};
+  TakeReservedTags(long_one);
+  EXPECT_EQ(long_one.environment, std::string(kMaxEnvironmentBytes, 'e'));
+}
+
 TEST(TagsTest, ValidKeys) {
   EXPECT_TRUE(IsValidTagKey("browser.name"));
   EXPECT_TRUE(IsValidTagKey("a-b_c:d"));

@@ -73,7 +73,9 @@ struct EventRecord {
   std::string grouping_method;                   // "fingerprint", "stacktrace", ...
   std::vector<std::string> grouping_components;  // human-readable, stored with the event
   // Every tag, the SDK's and the derived ones: each (issue, key, value) is counted for the
-  // issue's tag distribution and search; distinct "user" values are the issue's users.
+  // issue's tag distribution and search; distinct "user" values are the issue's users. The
+  // "environment" and "release" tags, when set, are the fields above: the issue list's
+  // environment and release filters read them.
   std::vector<std::pair<std::string, std::string>> tags;
   std::string payload_json;  // the normalized event, returned by the API as is
   // payload_json as CompressPayload (payload_codec.h) makes it, when the submitting thread has

@@ -557,13 +557,19 @@ base::Result<std::vector<Issue>> SqliteStore::ListIssues(const IssueQuery& q) {
   if (q.status) sql += " AND i.status = " + arg(std::string(IssueStatusName(*q.status)));
   if (!q.level.empty()) sql += " AND i.level = " + arg(q.level);
   if (q.since_ms > 0) sql += " AND i.last_seen_ms >= " + arg(q.since_ms);
+  // The environment and release tags are the events' fields (event/tags.h TakeReservedTags):
+  // one primary-key probe of the tag counts per issue.
   if (!q.environment.empty()) {
-    sql += " AND EXISTS (SELECT 1 FROM events e WHERE e.issue_id = i.id AND e.environment = " +
-           arg(q.environment) + ")";
+    sql +=
+        " AND EXISTS (SELECT 1 FROM issue_tags t WHERE t.issue_id = i.id AND "
+        "t.key = 'environment' AND t.value = " +
+        arg(q.environment) + ")";
   }
   if (!q.release.empty()) {
-    sql += " AND EXISTS (SELECT 1 FROM events e WHERE e.issue_id = i.id AND e.release = " +
-           arg(q.release) + ")";
+    sql +=
+        " AND EXISTS (SELECT 1 FROM issue_tags t WHERE t.issue_id = i.id AND "
+        "t.key = 'release' AND t.value = " +
+        arg(q.release) + ")";
   }
   // Negation is a bound value, so the text (and the cached statement) depends only on how
   // many tag filters there are.

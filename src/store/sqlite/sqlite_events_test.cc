@@ -139,6 +139,8 @@ TEST_F(SqliteEventsTest, ListIssuesAppliesEveryFilter) {
   a.title = "TypeError: boom";
   a.environment = "staging";
   a.release = "2.0";
+  // The filters read the tags, which ingest derives from those fields.
+  a.tags = {{"environment", "staging"}, {"release", "2.0"}};
   EventRecord b = MakeEvent(project_, 2, "b", 3000);
   b.level = "warning";
   b.culprit = "billing.charge";
