@@ -56,6 +56,8 @@ void PrintBanner(const config::Config& config, const std::string& listening,
   if (config.store.enabled) {
     std::printf("  store: %s (%s)\n", config.store.sqlite_path.c_str(),
                 config.store.backend.c_str());
+    std::printf("  web UI: %s/login  (create a user first: ferry createuser --email ...)\n",
+                config.server.public_url.c_str());
     std::printf("  API: %s/api/0/  (create a token: ferry createuser, then ferry token create)\n",
                 config.server.public_url.c_str());
     if (project && !project->keys.empty()) {
@@ -184,6 +186,7 @@ base::Status Serve(const config::Config& config) {
   std::unique_ptr<store::RetentionSweeper> sweeper;
   std::unique_ptr<Ingest> ingest;
   std::unique_ptr<web::Api> api;
+  std::unique_ptr<web::Ui> ui;
   if (store) {
     keys = std::make_unique<KeyCache>(*store);
     FERRY_RETURN_IF_ERROR(keys->Reload());
@@ -195,6 +198,7 @@ base::Status Serve(const config::Config& config) {
     sweeper->Start();
     ingest = std::make_unique<Ingest>(effective, *keys, *writer, metrics, workers);
     api = std::make_unique<web::Api>(effective, *store, workers.light());
+    ui = std::make_unique<web::Ui>(effective, *store, workers.light());
   }
   // Mail alerts on new issues and regressions, from the notifier's own thread.
   std::unique_ptr<notify::SmtpClient> smtp;
@@ -281,7 +285,7 @@ base::Status Serve(const config::Config& config) {
     });
   }
 
-  Endpoints endpoints(effective, tunnel.get(), ingest.get(), api.get(), metrics);
+  Endpoints endpoints(effective, tunnel.get(), ingest.get(), api.get(), ui.get(), metrics);
   if (spool) {
     // Not ready while the spool cannot take another envelope: a balancer sends traffic elsewhere.
     auto* sp = spool.get();

@@ -1,6 +1,9 @@
 #include "server/endpoints.h"
 
+#include <charconv>
+
 #include "base/log.h"
+#include "server/client_ip.h"
 #include "server/http_status.h"
 
 namespace ferry::server {
@@ -47,11 +50,12 @@ http::Response Json(bhttp::status status, std::string body) {
 }  // namespace
 
 Endpoints::Endpoints(const config::Config& config, Tunnel* tunnel, Ingest* ingest, web::Api* api,
-                     Metrics& metrics)
+                     web::Ui* ui, Metrics& metrics)
     : config_(config),
       tunnel_(tunnel),
       ingest_(ingest),
       api_(api),
+      ui_(ui),
       metrics_(metrics),
       cors_(config.tunnel.allowed_origins) {}
 
@@ -76,6 +80,10 @@ std::string_view Endpoints::Route(std::string_view path, bool is_get, int64_t* p
   if (path == kSpoolStatus && spool_status_) return "spool";
   if (path == "/metrics" && is_get) return "metrics";
   if (api_ && web::Api::Matches(path)) return "api";
+  // On an instance whose tunnel takes "/*", a post to "/" is still an SDK's envelope.
+  if (ui_ && web::Ui::Matches(path) && (is_get || path != "/" || !IsTunnelPath(path))) {
+    return "ui";
+  }
   if (ingest_ && *project_id > 0) return "ingest";
   if (IsTunnelPath(path)) return "tunnel";
   if (*project_id > 0) return "ingest";
@@ -89,7 +97,24 @@ http::HeadVerdict Endpoints::CheckHead(const http::Request& head, std::string_vi
   std::string_view path = target.substr(0, target.find('?'));
   int64_t project_id = 0;
   bool legacy = false;
-  if (Route(path, false, &project_id, &legacy) != "ingest") return {};
+  const std::string_view route = Route(path, false, &project_id, &legacy);
+  if (route == "ui") {
+    // A form is a few fields: a body announced as larger is refused before it is read.
+    uint64_t length = 0;
+    auto declared = head[bhttp::field::content_length];
+    if (!declared.empty() &&
+        std::from_chars(declared.data(), declared.data() + declared.size(), length).ec ==
+            std::errc() &&
+        length > web::Ui::kMaxFormBytes) {
+      http::HeadVerdict verdict;
+      verdict.refusal =
+          http::JsonError(bhttp::status::payload_too_large,
+                          "form body exceeds " + std::to_string(web::Ui::kMaxFormBytes) + " bytes");
+      return verdict;
+    }
+    return {};
+  }
+  if (route != "ingest") return {};
   // A refusal gets what every answer gets: CORS headers, a count, a debug line.
   auto decorate = [this, origin = std::string(head[bhttp::field::origin]), path = std::string(path),
                    peer = std::string(peer_ip)](http::Response& refusal) {
@@ -180,6 +205,11 @@ void Endpoints::Handle(http::IncomingRequest in, http::Respond respond) {
       return ingest_->Handle(project_id, legacy, std::move(in), http::Respond(std::move(finish)));
     }
     return tunnel_->Handle(std::move(in), http::Respond(std::move(finish)));
+  }
+  if (route == "ui") {
+    // Sign-in throttling counts the client, not the proxy in front of it.
+    in.peer_ip = ClientIp(in, config_.server.trusted_proxies);
+    return ui_->Handle(std::move(in), http::Respond(std::move(finish)));
   }
   if (route == "api") {
     if (method == bhttp::verb::options) {

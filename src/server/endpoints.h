@@ -13,14 +13,15 @@
 #include "server/metrics.h"
 #include "server/tunnel.h"
 #include "web/api.h"
+#include "web/ui.h"
 
 namespace ferry::server {
 
 class Endpoints final : public http::Handler {
  public:
-  // `tunnel`, `ingest` and `api` are null when their part is disabled.
+  // `tunnel`, `ingest`, `api` and `ui` are null when their part is disabled.
   Endpoints(const config::Config& config, Tunnel* tunnel, Ingest* ingest, web::Api* api,
-            Metrics& metrics);
+            web::Ui* ui, Metrics& metrics);
 
   void Handle(http::IncomingRequest in, http::Respond respond) override;
   http::Response Reject(http::ReadFailure failure, std::string_view peer_ip) override;
@@ -35,7 +36,7 @@ class Endpoints final : public http::Handler {
 
  private:
   bool IsTunnelPath(std::string_view path) const;
-  // "health", "spool", "metrics", "api", "ingest", "tunnel" or "other"; for ingest paths also
+  // "health", "spool", "metrics", "api", "ui", "ingest", "tunnel" or "other"; for ingest paths also
   // the project id from the path and whether it is the legacy /store/ endpoint.
   std::string_view Route(std::string_view path, bool is_get, int64_t* project_id,
                          bool* legacy) const;
@@ -44,6 +45,7 @@ class Endpoints final : public http::Handler {
   Tunnel* tunnel_;
   Ingest* ingest_;
   web::Api* api_;
+  web::Ui* ui_;
   Metrics& metrics_;
   Cors cors_;
   std::function<bool()> ready_check_;

@@ -14,9 +14,7 @@ namespace ferry::server {
 // Opens `store.backend` at its configured location (migrating it when needed).
 base::Result<std::unique_ptr<store::Store>> OpenConfiguredStore(const config::Config& config);
 
-// The DSN SDKs use for `key` of project `project_id` on a server reachable at `public_url`:
-// scheme://<key>@host[:port][/path]/<project_id>.
-std::string DsnFor(const std::string& public_url, const store::ProjectKey& key);
+using store::DsnFor;
 
 // Creates the project "default" when the store has no project yet (the embedded default's
 // first start). Returns the project that exists or was made, or nullopt when others exist.

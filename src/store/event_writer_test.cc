@@ -64,6 +64,15 @@ class GatedStore final : public Store {
   base::Status SetKeyEnabled(const std::string& k, bool enabled) override {
     return inner_.SetKeyEnabled(k, enabled);
   }
+  base::Status CreateSession(int64_t u, const std::string& t, const std::string& c,
+                             int64_t x) override {
+    return inner_.CreateSession(u, t, c, x);
+  }
+  base::Result<std::optional<Session>> FindSession(const std::string& t, int64_t now) override {
+    return inner_.FindSession(t, now);
+  }
+  base::Status DeleteSession(const std::string& t) override { return inner_.DeleteSession(t); }
+  base::Status DeleteUserSessions(int64_t u) override { return inner_.DeleteUserSessions(u); }
   base::Result<User> CreateUser(const std::string& e, const std::string& h, bool s) override {
     return inner_.CreateUser(e, h, s);
   }

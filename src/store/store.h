@@ -41,6 +41,19 @@ struct User {
   bool superuser = false;
 };
 
+// A signed-in browser (the web UI). The cookie's token is stored only as its SHA-256, as API
+// tokens are; `csrf` is the token every state-changing form of the session must carry.
+struct Session {
+  User user;
+  std::string csrf;
+  int64_t created_ms = 0;
+  int64_t expires_ms = 0;
+};
+
+// The DSN SDKs use for `key` on a server reachable at `public_url`:
+// scheme://<key>@host[:port][/path]/<project_id>.
+std::string DsnFor(const std::string& public_url, const ProjectKey& key);
+
 enum class IssueStatus { kUnresolved, kResolved, kIgnored };
 std::string_view IssueStatusName(IssueStatus status);  // "unresolved" | "resolved" | "ignored"
 std::optional<IssueStatus> ParseIssueStatus(std::string_view name);
@@ -187,6 +200,16 @@ class Store {
   virtual base::Result<std::vector<User>> ListUsers() = 0;
   virtual base::Status AddToken(int64_t user_id, const std::string& token_sha256) = 0;
   virtual base::Result<std::optional<User>> FindUserByToken(const std::string& token_sha256) = 0;
+
+  // Web UI sessions; they survive restarts and are not part of backups. FindSession answers
+  // only sessions that have not expired at `now_ms`. DeleteUserSessions signs a user out
+  // everywhere. Errors: kNotFound (CreateSession) for an unknown user.
+  virtual base::Status CreateSession(int64_t user_id, const std::string& token_sha256,
+                                     const std::string& csrf, int64_t expires_ms) = 0;
+  virtual base::Result<std::optional<Session>> FindSession(const std::string& token_sha256,
+                                                           int64_t now_ms) = 0;
+  virtual base::Status DeleteSession(const std::string& token_sha256) = 0;
+  virtual base::Status DeleteUserSessions(int64_t user_id) = 0;
 
   // Ingest: stores a batch in one transaction (group commit) and returns one result per
   // record, in order. Durable when it returns OK.

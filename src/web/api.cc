@@ -12,6 +12,7 @@
 #include "protocol/auth.h"
 #include "store/credentials.h"
 #include "web/api_json.h"
+#include "web/auth.h"
 
 namespace ferry::web {
 
@@ -22,6 +23,12 @@ namespace {
 
 constexpr std::string_view kPrefix = "/api/0/";
 constexpr int kMaxLimit = 100;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 http::Response JsonResponse(bhttp::status status, const json::value& body) {
   http::Response res{status, 11};
@@ -205,13 +212,27 @@ http::Response Api::Answer(const http::Request& req) {
   std::string_view target = req.target();
   std::string path(target.substr(0, target.find('?')));
   auto auth = req[bhttp::field::authorization];
-  if (!base::EqualsIgnoreCase(auth.substr(0, 7), "bearer ")) {
-    return Error(bhttp::status::unauthorized,
-                 "authentication required: send Authorization: Bearer <token>");
+  base::Result<std::optional<store::User>> user = std::optional<store::User>();
+  if (base::EqualsIgnoreCase(auth.substr(0, 7), "bearer ")) {
+    user = store_.FindUserByToken(store::TokenSha256(base::Trim(auth.substr(7))));
+    if (!user.ok()) return Error(bhttp::status::service_unavailable, user.status().detail());
+    if (!*user) return Error(bhttp::status::unauthorized, "invalid token");
+  } else {
+    // The UI's session cookie, as in Sentry; what changes state also needs the session's
+    // CSRF token in X-CSRFToken, which another site's page cannot read.
+    auto session = SessionOf(store_, req, NowMs());
+    if (!session.ok()) return Error(bhttp::status::service_unavailable, session.status().detail());
+    if (!*session) {
+      return Error(bhttp::status::unauthorized,
+                   "authentication required: send Authorization: Bearer <token>");
+    }
+    const auto m = req.method();
+    if (m != bhttp::verb::get && m != bhttp::verb::head &&
+        !CsrfMatches(req["X-CSRFToken"], (*session)->csrf)) {
+      return Error(bhttp::status::forbidden, "CSRF token missing or wrong (X-CSRFToken)");
+    }
+    user = std::optional<store::User>((*session)->user);
   }
-  auto user = store_.FindUserByToken(store::TokenSha256(base::Trim(auth.substr(7))));
-  if (!user.ok()) return Error(bhttp::status::service_unavailable, user.status().detail());
-  if (!*user) return Error(bhttp::status::unauthorized, "invalid token");
 
   auto seg = Segments(std::string_view(path).substr(kPrefix.size()));
   const auto method = req.method();

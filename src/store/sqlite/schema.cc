@@ -175,10 +175,23 @@ DROP INDEX events_by_issue_environment;
 DROP INDEX events_by_issue_release;
 )sql";
 
+// Migration 4: web UI sessions (store.h Session). Not in backups: a restore signs everyone out.
+constexpr char kMigration4[] = R"sql(
+CREATE TABLE sessions (
+  token_sha256 TEXT PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  csrf TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  expires_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX sessions_by_user ON sessions(user_id);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kMigration1},
     {2, kMigration2, kRebuildIssueTags},
     {3, kMigration3},
+    {4, kMigration4},
 };
 
 }  // namespace

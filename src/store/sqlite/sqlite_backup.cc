@@ -264,6 +264,7 @@ base::Status SqliteStore::DeleteAllLocked() {
   recount_ = true;
   tags_pending_.store(true, std::memory_order_release);
   FERRY_RETURN_IF_ERROR(writer_->Exec("DELETE FROM issue_tags"));
+  FERRY_RETURN_IF_ERROR(writer_->Exec("DELETE FROM sessions"));
   for (auto it = std::rbegin(kKinds); it != std::rend(kKinds); ++it) {
     FERRY_RETURN_IF_ERROR(writer_->Exec(std::string("DELETE FROM ") + it->table));
   }

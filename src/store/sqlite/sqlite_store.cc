@@ -307,6 +307,62 @@ base::Result<std::optional<User>> SqliteStore::FindUserByToken(const std::string
   return std::optional<User>(ReadUser(*stmt));
 }
 
+base::Status SqliteStore::CreateSession(int64_t user_id, const std::string& token_sha256,
+                                        const std::string& csrf, int64_t expires_ms) {
+  std::lock_guard lock(write_mu_);
+  auto user = writer_->Prepare("SELECT 1 FROM users WHERE id = ?1");
+  if (!user.ok()) return user.status();
+  user->BindAll(user_id);
+  auto row = user->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return base::NotFound("user " + std::to_string(user_id) + " not found");
+  // Expired sessions go as new ones come: the table holds only live ones and a few more.
+  auto purge = writer_->Prepare("DELETE FROM sessions WHERE expires_ms <= ?1");
+  if (!purge.ok()) return purge.status();
+  const int64_t now = NowMs();
+  purge->BindAll(now);
+  FERRY_RETURN_IF_ERROR(purge->Run());
+  auto stmt = writer_->Prepare(
+      "INSERT INTO sessions (token_sha256, user_id, csrf, created_ms, expires_ms) "
+      "VALUES (?1, ?2, ?3, ?4, ?5)");
+  if (!stmt.ok()) return stmt.status();
+  stmt->BindAll(token_sha256, user_id, csrf, now, expires_ms);
+  return stmt->Run();
+}
+
+base::Result<std::optional<Session>> SqliteStore::FindSession(const std::string& token_sha256,
+                                                              int64_t now_ms) {
+  auto conn = readers_.Acquire();
+  if (!conn.ok()) return conn.status();
+  auto stmt = (*conn)->Prepare(
+      "SELECT u.id, u.email, u.password_hash, u.superuser, s.csrf, s.created_ms, s.expires_ms "
+      "FROM sessions s JOIN users u ON u.id = s.user_id "
+      "WHERE s.token_sha256 = ?1 AND s.expires_ms > ?2");
+  if (!stmt.ok()) return stmt.status();
+  stmt->BindAll(token_sha256, now_ms);
+  auto row = stmt->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return std::optional<Session>();
+  Session s{ReadUser(*stmt), stmt->Text(4), stmt->Int(5), stmt->Int(6)};
+  return std::optional<Session>(std::move(s));
+}
+
+base::Status SqliteStore::DeleteSession(const std::string& token_sha256) {
+  std::lock_guard lock(write_mu_);
+  auto stmt = writer_->Prepare("DELETE FROM sessions WHERE token_sha256 = ?1");
+  if (!stmt.ok()) return stmt.status();
+  stmt->BindAll(token_sha256);
+  return stmt->Run();
+}
+
+base::Status SqliteStore::DeleteUserSessions(int64_t user_id) {
+  std::lock_guard lock(write_mu_);
+  auto stmt = writer_->Prepare("DELETE FROM sessions WHERE user_id = ?1");
+  if (!stmt.ok()) return stmt.status();
+  stmt->BindAll(user_id);
+  return stmt->Run();
+}
+
 base::Result<bool> SqliteStore::IsEmpty() {
   auto conn = readers_.Acquire();
   if (!conn.ok()) return conn.status();

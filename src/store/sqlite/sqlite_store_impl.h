@@ -102,6 +102,12 @@ class SqliteStore final : public Store {
 
   base::Result<int64_t> DeleteEventsBefore(int64_t cutoff_ms, int batch) override;
   base::Result<int64_t> TrimProjectEvents(int64_t project_id, int64_t keep, int batch) override;
+  base::Status CreateSession(int64_t user_id, const std::string& token_sha256,
+                             const std::string& csrf, int64_t expires_ms) override;
+  base::Result<std::optional<Session>> FindSession(const std::string& token_sha256,
+                                                   int64_t now_ms) override;
+  base::Status DeleteSession(const std::string& token_sha256) override;
+  base::Status DeleteUserSessions(int64_t user_id) override;
   base::Result<bool> IsEmpty() override;
   base::Status Wipe() override;
 
