@@ -72,6 +72,9 @@ class GatedStore final : public Store {
     return inner_.FindSession(t, now);
   }
   base::Status DeleteSession(const std::string& t) override { return inner_.DeleteSession(t); }
+  base::Result<bool> HasTagKey(int64_t p, const std::string& k) override {
+    return inner_.HasTagKey(p, k);
+  }
   base::Status DeleteUserSessions(int64_t u) override { return inner_.DeleteUserSessions(u); }
   base::Result<User> CreateUser(const std::string& e, const std::string& h, bool s) override {
     return inner_.CreateUser(e, h, s);

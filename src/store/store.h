@@ -141,7 +141,7 @@ struct StoredEvent {
 
 struct IssueQuery {
   static constexpr size_t kMaxTagFilters = 20;
-  int64_t project_id = 0;
+  int64_t project_id = 0;  // 0: every project
   std::optional<IssueStatus> status;
   std::string level;        // exact, "" = any
   std::string environment;  // events with this environment, "" = any
@@ -233,6 +233,8 @@ class Store {
   virtual base::Result<std::vector<TagValueCount>> IssueTagValues(int64_t issue_id,
                                                                   const std::string& key,
                                                                   int per_key) = 0;
+  // Whether any stored event of the project (0: of any project) has a tag named `key`.
+  virtual base::Result<bool> HasTagKey(int64_t project_id, const std::string& key) = 0;
   // Events per day for an issue: (day since epoch, count), oldest first.
   virtual base::Result<std::vector<std::pair<int64_t, int64_t>>> IssueDailyCounts(
       int64_t issue_id, int64_t since_day) = 0;

@@ -9,7 +9,9 @@
 #include "base/strings.h"
 #include "protocol/auth.h"
 #include "store/credentials.h"
+#include "web/search.h"
 #include "web/ui_assets.h"
+#include "web/ui_page.h"
 
 namespace ferry::web {
 
@@ -20,6 +22,13 @@ namespace {
 
 constexpr size_t kMaxEmailBytes = 254;
 constexpr size_t kMaxPasswordBytes = 1024;
+
+std::string Seconds(LoginThrottle::Clock::duration d) {
+  auto s = std::chrono::ceil<std::chrono::seconds>(d).count();
+  return std::to_string(std::max<int64_t>(1, s));
+}
+
+}  // namespace
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -57,7 +66,6 @@ http::Response Redirect(const std::string& location) {
   return res;
 }
 
-// Where to go after signing in: a path on this site only ("/x", never "//host" or "/\host").
 std::string SafeNext(std::string_view next) {
   if (next.empty() || next.front() != '/' || next.size() > 2048) return "/";
   if (next.size() > 1 && (next[1] == '/' || next[1] == '\\')) return "/";
@@ -72,8 +80,8 @@ std::string FormField(std::string_view body, std::string_view name, size_t max) 
   return v.size() > max ? "" : v;
 }
 
-// A POST from another site's page carries its Origin: refused. (SameSite=Lax already keeps
-// the session cookie off such requests; this also covers the sign-in form itself.)
+// (SameSite=Lax already keeps the session cookie off cross-site posts; this also covers the
+// sign-in form itself.)
 bool SameOrigin(const http::Request& req, const std::string& public_url) {
   std::string_view origin = req[bhttp::field::origin];
   if (origin.empty()) return true;
@@ -85,12 +93,23 @@ bool SameOrigin(const http::Request& req, const std::string& public_url) {
          (public_url.size() == origin.size() || public_url[origin.size()] == '/');
 }
 
-std::string Seconds(LoginThrottle::Clock::duration d) {
-  auto s = std::chrono::ceil<std::chrono::seconds>(d).count();
-  return std::to_string(std::max<int64_t>(1, s));
+http::Response Unavailable(const std::optional<store::Session>& session) {
+  return Page(bhttp::status::service_unavailable, "Unavailable",
+              "<p>The store is unavailable; try again in a moment.</p>", session);
 }
 
-}  // namespace
+http::Response NotFound(const store::Session& session, const std::string& what) {
+  kainjow::mustache::data d;
+  d.set("what", what);
+  return Page(bhttp::status::not_found, "Not found", Render("<p>{{what}}</p>", d), session);
+}
+
+http::Response CsrfRefused(const store::Session& session) {
+  return Page(bhttp::status::forbidden, "Refused",
+              "<p>This request did not carry this page's form token (CSRF) and was refused. "
+              "Go back, reload the page and try again.</p>",
+              session);
+}
 
 void SetPageHeaders(http::Response& res) {
   res.set("Content-Security-Policy",
@@ -112,7 +131,8 @@ Ui::Ui(const config::Config& config, store::Store& store, boost::asio::thread_po
       by_account_(5, std::chrono::minutes(15)) {}
 
 bool Ui::Matches(std::string_view path) {
-  return path == "/" || path == "/login" || path == "/logout" || path.rfind("/static/", 0) == 0;
+  return path == "/" || path == "/login" || path == "/logout" || path.rfind("/static/", 0) == 0 ||
+         path.rfind("/issues/", 0) == 0 || path.rfind("/projects/", 0) == 0;
 }
 
 void Ui::Handle(http::IncomingRequest in, http::Respond respond) {
@@ -179,6 +199,36 @@ http::Response Ui::Answer(const http::Request& req, std::string_view peer_ip) {
   if (path == "/") {
     if (!get) return not_allowed("GET, HEAD");
     return Overview(**session);
+  }
+  const store::Session& s = **session;
+  std::vector<std::string> seg;
+  for (size_t i = 1; i < path.size();) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    seg.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  const bool slash = path.back() == '/';
+  int64_t id = 0;
+  if (slash && seg.size() == 1 && seg[0] == "issues") {
+    if (!get) return not_allowed("GET, HEAD");
+    return IssueList(req, s, "");
+  }
+  if (slash && seg.size() == 3 && seg[0] == "projects" && seg[2] == "issues") {
+    if (!get) return not_allowed("GET, HEAD");
+    return IssueList(req, s, seg[1]);
+  }
+  if (seg.size() == 2 && seg[0] == "issues" && seg[1] == "bulk") {
+    if (method != bhttp::verb::post) return not_allowed("POST");
+    return SetStatus(req, s, SelectedIssues(req.body()), FormField(req.body(), "back", 2048));
+  }
+  if (slash && seg.size() == 2 && seg[0] == "issues" && ParseId(seg[1], &id)) {
+    if (!get) return not_allowed("GET, HEAD");
+    return IssuePage(s, id);
+  }
+  if (seg.size() == 3 && seg[0] == "issues" && ParseId(seg[1], &id) && seg[2] == "status") {
+    if (method != bhttp::verb::post) return not_allowed("POST");
+    return SetStatus(req, s, {id}, "/issues/" + seg[1] + "/");
   }
   return http::JsonError(bhttp::status::not_found, "no such page: " + path);
 }
@@ -306,10 +356,7 @@ http::Response Ui::Logout(const http::Request& req) {
   const std::string& body = req.body();
   if (!CsrfMatches(FormField(body, "csrf", 128), (*session)->csrf) ||
       !SameOrigin(req, config_.server.public_url)) {
-    return Page(bhttp::status::forbidden, "Refused",
-                "<p>This request did not carry this page's form token (CSRF) and was refused. "
-                "Go back, reload the page and try again.</p>",
-                session.value());
+    return CsrfRefused(**session);
   }
   base::Status st = FormField(body, "everywhere", 8) == "1"
                         ? store_.DeleteUserSessions((*session)->user.id)

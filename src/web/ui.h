@@ -6,6 +6,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config/config.h"
 #include "http/types.h"
@@ -34,6 +35,13 @@ class Ui {
   http::Response Login(const http::Request& request, std::string_view peer_ip);
   http::Response Logout(const http::Request& request);
   http::Response Overview(const store::Session& session);
+  // ui_issues.cc
+  http::Response IssueList(const http::Request& request, const store::Session& session,
+                           const std::string& project_slug);
+  http::Response IssuePage(const store::Session& session, int64_t issue_id);
+  http::Response SetStatus(const http::Request& request, const store::Session& session,
+                           std::vector<int64_t> ids, const std::string& back);
+  static std::vector<int64_t> SelectedIssues(std::string_view body);
 
   const config::Config& config_;
   store::Store& store_;

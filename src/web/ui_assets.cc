@@ -16,6 +16,7 @@ const std::string_view kLayoutTemplate = R"html(<!doctype html>
 <header class="top">
 <a class="brand" href="/">ferry</a>
 {{#user}}
+<nav><a href="/">Projects</a> <a href="/issues/">Issues</a></nav>
 <form method="post" action="/logout" class="signout">
 <input type="hidden" name="csrf" value="{{csrf}}">
 <span class="who">{{email}}</span>
@@ -54,7 +55,7 @@ const std::string_view kOverviewTemplate = R"html(<h1>Projects</h1>
 <ul class="projects">
 {{#projects}}
 <li class="project">
-<h2>{{name}}</h2>
+<h2><a href="/projects/{{slug}}/issues/">{{name}}</a></h2>
 <p class="muted">{{slug}} · {{platform}}</p>
 <dl>
 {{#keys}}<dt>DSN{{^enabled}} (disabled){{/enabled}}</dt><dd><code>{{dsn}}</code></dd>{{/keys}}
@@ -63,6 +64,125 @@ const std::string_view kOverviewTemplate = R"html(<h1>Projects</h1>
 {{/projects}}
 </ul>
 )html";
+
+const std::string_view kIssueListTemplate = R"html(<h1>{{heading}}</h1>
+<form method="get" action="{{base}}" class="search" role="search">
+<label for="query">Search</label>
+<input id="query" name="query" type="search" value="{{query}}" placeholder="is:unresolved level:error release:1.2 text">
+<label for="environment">Environment</label>
+<input id="environment" name="environment" value="{{environment}}">
+<label for="sort">Sort by</label>
+<select id="sort" name="sort">{{#sorts}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/sorts}}</select>
+<button type="submit">Search</button>
+</form>
+{{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+{{^error}}
+<form method="post" action="/issues/bulk" class="bulk">
+<input type="hidden" name="csrf" value="{{csrf}}">
+<input type="hidden" name="back" value="{{back}}">
+<div class="actions">
+<button type="submit" name="status" value="resolved">Resolve</button>
+<button type="submit" name="status" value="ignored">Ignore</button>
+<button type="submit" name="status" value="unresolved">Unresolve</button>
+</div>
+{{^issues}}<p class="muted">No issue matches.</p>{{/issues}}
+{{#issues}}
+<article class="issue level-{{level}}">
+<input type="checkbox" name="issue" value="{{id}}" id="issue-{{id}}" aria-label="Select {{title}}">
+<div class="what">
+<a class="title" href="/issues/{{id}}/">{{title}}</a>
+<div class="muted">{{#project}}{{project}} · {{/project}}{{culprit}}</div>
+</div>
+<dl class="nums">
+<div><dt>Level</dt><dd>{{level}}</dd></div>
+<div><dt>Events</dt><dd>{{count}}</dd></div>
+<div><dt>Users</dt><dd>{{users}}</dd></div>
+<div><dt>First seen</dt><dd title="{{first_seen.iso}}">{{first_seen.ago}}</dd></div>
+<div><dt>Last seen</dt><dd title="{{last_seen.iso}}">{{last_seen.ago}}</dd></div>
+<div><dt>Status</dt><dd>{{status}}</dd></div>
+</dl>
+</article>
+{{/issues}}
+</form>
+<nav class="pages">{{#newer}}<a href="{{newer}}">Newer</a>{{/newer}} {{#older}}<a href="{{older}}">Older</a>{{/older}}</nav>
+{{/error}}
+)html";
+
+const std::string_view kIssueTemplate = R"html(<article class="issue-page level-{{level}}">
+<h1>{{title}}</h1>
+<p class="muted">{{#project}}<a href="/projects/{{project}}/issues/">{{project}}</a> · {{/project}}{{culprit}}</p>
+<dl class="nums">
+<div><dt>Level</dt><dd>{{level}}</dd></div>
+<div><dt>Status</dt><dd>{{status}}</dd></div>
+<div><dt>Events</dt><dd>{{count}}</dd></div>
+<div><dt>Users</dt><dd>{{users}}</dd></div>
+<div><dt>First seen</dt><dd title="{{first_seen.iso}}">{{first_seen.ago}}</dd></div>
+<div><dt>Last seen</dt><dd title="{{last_seen.iso}}">{{last_seen.ago}}</dd></div>
+</dl>
+<form method="post" action="/issues/{{id}}/status" class="actions">
+<input type="hidden" name="csrf" value="{{csrf}}">
+{{^resolved}}<button type="submit" name="status" value="resolved">Resolve</button>{{/resolved}}
+{{^ignored}}<button type="submit" name="status" value="ignored">Ignore</button>{{/ignored}}
+{{^unresolved}}<button type="submit" name="status" value="unresolved">Unresolve</button>{{/unresolved}}
+</form>
+{{#has_tag_keys}}<h2>Tags</h2>{{/has_tag_keys}}
+<div class="tag-keys">
+{{#tag_keys}}
+<section class="tag-key"><h3>{{key}}</h3>
+<ul>{{#values}}<li><span class="tv">{{value}}</span> <span class="muted">{{pct}}% · {{count}}</span></li>{{/values}}</ul>
+</section>
+{{/tag_keys}}
+</div>
+{{#event}}
+<h2>Latest event</h2>
+<p class="muted"><code>{{event_id}}</code> · <span title="received {{received}}">{{timestamp}}</span>{{#release}} · release {{release}}{{/release}}{{#environment}} · {{environment}}{{/environment}}</p>
+{{#message}}<h3>Message</h3><pre class="message">{{message}}</pre>{{/message}}
+{{#exceptions}}
+<section class="exception">
+<h3>{{type}}</h3>
+<p class="exc-value">{{value}}</p>
+{{#mechanism}}<p class="muted">mechanism: {{mechanism}}</p>{{/mechanism}}
+<ol class="frames">
+{{#frames}}
+{{#in_app}}<li class="frame app">{{> frame}}</li>{{/in_app}}
+{{^in_app}}<li class="frame system"><details><summary>{{> frame_head}}</summary>{{> frame_body}}</details></li>{{/in_app}}
+{{/frames}}
+</ol>
+</section>
+{{/exceptions}}
+{{#has_thread_frames}}<h3>Stack trace</h3>{{/has_thread_frames}}
+<ol class="frames">
+{{#thread_frames}}
+{{#in_app}}<li class="frame app">{{> frame}}</li>{{/in_app}}
+{{^in_app}}<li class="frame system"><details><summary>{{> frame_head}}</summary>{{> frame_body}}</details></li>{{/in_app}}
+{{/thread_frames}}
+</ol>
+{{#has_breadcrumbs}}<h3>Breadcrumbs</h3>{{/has_breadcrumbs}}
+{{#has_breadcrumbs}}<table class="crumbs"><thead><tr><th>Time</th><th>Category</th><th>Level</th><th>Message</th></tr></thead><tbody>{{/has_breadcrumbs}}
+{{#breadcrumbs}}<tr><td title="{{iso}}">{{time}}</td><td>{{category}}</td><td>{{level}}</td><td>{{message}}{{#data}}<pre class="data">{{data}}</pre>{{/data}}</td></tr>{{/breadcrumbs}}
+{{#has_breadcrumbs}}</tbody></table>{{/has_breadcrumbs}}
+{{#request}}<h3>Request</h3>
+<dl class="kv"><dt>Method</dt><dd>{{method}}</dd><dt>URL</dt><dd><code>{{url}}</code></dd>{{#query}}<dt>Query</dt><dd><code>{{query}}</code></dd>{{/query}}
+{{#headers}}<dt>{{key}}</dt><dd><code>{{value}}</code></dd>{{/headers}}</dl>
+{{/request}}
+{{#has_user}}<h3>User</h3><dl class="kv">{{/has_user}}{{#user}}<dt>{{key}}</dt><dd>{{value}}</dd>{{/user}}{{#has_user}}</dl>{{/has_user}}
+{{#has_contexts}}<h3>Contexts</h3>{{/has_contexts}}
+{{#contexts}}<section class="context"><h4>{{name}}</h4><dl class="kv">{{#rows}}<dt>{{key}}</dt><dd>{{value}}</dd>{{/rows}}</dl></section>{{/contexts}}
+{{#has_tags}}<h3>Event tags</h3><dl class="kv">{{/has_tags}}{{#tags}}<dt>{{key}}</dt><dd>{{value}}</dd>{{/tags}}{{#has_tags}}</dl>{{/has_tags}}
+{{#has_extra}}<h3>Extra</h3><dl class="kv">{{/has_extra}}{{#extra}}<dt>{{key}}</dt><dd><code>{{value}}</code></dd>{{/extra}}{{#has_extra}}</dl>{{/has_extra}}
+{{#sdk}}<p class="muted">SDK: {{sdk}}</p>{{/sdk}}
+{{/event}}
+</article>
+)html";
+
+const std::string_view kFrameHeadPartial =
+    R"html(<span class="fn">{{function}}</span> <span class="file">{{file}}</span>{{#line}}<span class="line">:{{line}}</span>{{/line}}{{#module}} <span class="muted">({{module}})</span>{{/module}})html";
+
+const std::string_view kFrameBodyPartial =
+    R"html({{#has_context}}<ol class="context">{{#context}}<li{{#crash}} class="crash" aria-current="true"{{/crash}}><span class="n">{{n}}</span><span>{{text}}</span></li>{{/context}}</ol>{{/has_context}}{{#has_vars}}<dl class="kv vars">{{#vars}}<dt>{{name}}</dt><dd><code>{{value}}</code></dd>{{/vars}}</dl>{{/has_vars}})html";
+
+const std::string_view kFramePartial =
+    R"html(<div class="frame-head"><span class="fn">{{function}}</span> <span class="file">{{file}}</span>{{#line}}<span class="line">:{{line}}</span>{{/line}}{{#module}} <span class="muted">({{module}})</span>{{/module}}</div>{{#has_context}}<ol class="context">{{#context}}<li{{#crash}} class="crash" aria-current="true"{{/crash}}><span class="n">{{n}}</span><span>{{text}}</span></li>{{/context}}</ol>{{/has_context}}{{#has_vars}}<dl class="kv vars">{{#vars}}<dt>{{name}}</dt><dd><code>{{value}}</code></dd>{{/vars}}</dl>{{/has_vars}})html";
 
 namespace {
 
@@ -96,6 +216,48 @@ section.login button { margin-top: .5rem; }
   padding: .7rem; }
 .error { color: var(--error); }
 .muted { color: var(--muted); }
+header.top nav { margin-right: auto; display: flex; gap: 1rem; }
+form.search { display: grid; grid-template-columns: auto 1fr; gap: .4rem .6rem; align-items: center;
+  margin-bottom: 1rem; }
+form.search button { grid-column: 2; justify-self: start; }
+select { font: inherit; padding: .4rem; border: 1px solid var(--line); border-radius: 6px;
+  background: var(--bg); color: var(--fg); }
+.actions { display: flex; gap: .5rem; margin: .6rem 0; flex-wrap: wrap; }
+article.issue { display: grid; grid-template-columns: auto 1fr; gap: .3rem .8rem;
+  border-top: 1px solid var(--line); padding: .6rem 0; }
+article.issue input[type=checkbox] { width: auto; margin-top: .3rem; }
+article.issue dl.nums { grid-column: 2; }
+.title { font-weight: 600; overflow-wrap: anywhere; }
+dl.nums { display: flex; flex-wrap: wrap; gap: .3rem 1.2rem; margin: .2rem 0; }
+dl.nums div { display: flex; flex-direction: column; }
+.level-error .title, .level-fatal .title { color: var(--error); }
+nav.pages { display: flex; gap: 1rem; margin: 1rem 0; }
+.issue-page h1 { overflow-wrap: anywhere; }
+.tag-keys { display: grid; grid-template-columns: repeat(auto-fill, minmax(14rem, 1fr)); gap: .8rem; }
+.tag-key h3 { font-size: .95rem; margin: 0 0 .2rem; }
+.tag-key ul { list-style: none; padding: 0; margin: 0; }
+.tv { overflow-wrap: anywhere; }
+ol.frames { list-style: none; padding: 0; margin: .4rem 0; border: 1px solid var(--line);
+  border-radius: 6px; }
+li.frame { border-top: 1px solid var(--line); padding: .4rem .6rem; }
+li.frame:first-child { border-top: 0; }
+li.frame.app { background: var(--panel); }
+li.frame.system { color: var(--muted); }
+.fn { font-weight: 600; }
+.file { overflow-wrap: anywhere; }
+pre { font-family: ui-monospace, "SF Mono", Menlo, Consolas, monospace; font-size: .85em;
+  overflow-x: auto; margin: .3rem 0; white-space: pre-wrap; overflow-wrap: anywhere; }
+ol.context { list-style: none; padding: 0; margin: .3rem 0; font-family: ui-monospace, Menlo,
+  Consolas, monospace; font-size: .85em; }
+ol.context li { display: grid; grid-template-columns: 4em 1fr; white-space: pre-wrap; }
+ol.context li .n { color: var(--muted); text-align: right; padding-right: .6em; }
+ol.context li.crash { background: color-mix(in srgb, var(--error) 18%, transparent); }
+table.crumbs { width: 100%; border-collapse: collapse; font-size: .9rem; }
+table.crumbs td, table.crumbs th { border-top: 1px solid var(--line); padding: .3rem; text-align: left;
+  vertical-align: top; overflow-wrap: anywhere; }
+dl.kv { display: grid; grid-template-columns: minmax(6rem, max-content) 1fr; gap: .2rem .8rem; }
+dl.kv dt { color: var(--muted); overflow-wrap: anywhere; } dl.kv dd { margin: 0; overflow-wrap: anywhere; }
+@media (max-width: 40rem) { form.search { grid-template-columns: 1fr; } form.search button { grid-column: 1; } }
 ul.projects { list-style: none; padding: 0; display: grid; gap: 1rem; }
 li.project { border: 1px solid var(--line); border-radius: 8px; padding: .8rem 1rem; }
 li.project h2 { margin: 0 0 .2rem; font-size: 1.1rem; }

@@ -12,6 +12,18 @@ extern const std::string_view kLayoutTemplate;  // title, body (rendered HTML), 
 extern const std::string_view kLoginTemplate;   // email, next, error, no_users
 // projects [{name, slug, platform, keys [{dsn, enabled}]}]
 extern const std::string_view kOverviewTemplate;
+// heading, base, query, environment, sorts [{value, label, selected}], error, csrf, back,
+// issues [{id, title, culprit, level, count, users, first_seen, last_seen {ago, iso}, status,
+// project}], newer, older
+extern const std::string_view kIssueListTemplate;
+// id, title, culprit, level, status, resolved/ignored/unresolved, count, users, first_seen,
+// last_seen, csrf, project, tag_keys [{key, values [{value, count, pct}]}], event (ui_issues.cc)
+extern const std::string_view kIssueTemplate;
+// The partials of kIssueTemplate, for one frame: its heading line (function, file, line), its
+// context lines and variables, and both.
+extern const std::string_view kFrameHeadPartial;
+extern const std::string_view kFrameBodyPartial;
+extern const std::string_view kFramePartial;
 
 struct Asset {
   std::string_view content_type;

@@ -175,7 +175,8 @@ DROP INDEX events_by_issue_environment;
 DROP INDEX events_by_issue_release;
 )sql";
 
-// Migration 4: web UI sessions (store.h Session). Not in backups: a restore signs everyone out.
+// Migration 4: web UI sessions (store.h Session; not in backups: a restore signs everyone
+// out), and tag keys indexed so that the UI can tell a typo'd search key from a tag.
 constexpr char kMigration4[] = R"sql(
 CREATE TABLE sessions (
   token_sha256 TEXT PRIMARY KEY,
@@ -185,6 +186,7 @@ CREATE TABLE sessions (
   expires_ms INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX sessions_by_user ON sessions(user_id);
+CREATE INDEX issue_tags_by_key ON issue_tags(key);
 )sql";
 
 constexpr Migration kMigrations[] = {

@@ -499,6 +499,20 @@ base::Status SqliteStore::UncountTagsLocked(int64_t event_row) {
   return users->Run();
 }
 
+base::Result<bool> SqliteStore::HasTagKey(int64_t project_id, const std::string& key) {
+  FERRY_RETURN_IF_ERROR(FlushPendingTags());
+  auto conn = readers_.Acquire();
+  if (!conn.ok()) return conn.status();
+  auto stmt = (*conn)->Prepare(
+      "SELECT EXISTS (SELECT 1 FROM issue_tags t JOIN issues i ON i.id = t.issue_id "
+      "WHERE t.key = ?2 AND (?1 = 0 OR i.project_id = ?1))");
+  if (!stmt.ok()) return stmt.status();
+  stmt->BindAll(project_id, key);
+  auto row = stmt->Step();
+  if (!row.ok()) return row.status();
+  return *row && stmt->Int(0) != 0;
+}
+
 base::Result<std::vector<TagValueCount>> SqliteStore::IssueTagValues(int64_t issue_id,
                                                                      const std::string& key,
                                                                      int per_key) {
@@ -552,8 +566,9 @@ base::Result<std::vector<Issue>> SqliteStore::ListIssues(const IssueQuery& q) {
     args.push_back(std::move(v));
     return "?" + std::to_string(args.size());
   };
-  std::string sql =
-      std::string("SELECT ") + kIssueColumns + " FROM issues i WHERE i.project_id = ?1";
+  // Project 0: every project (the UI's list across them).
+  std::string sql = std::string("SELECT ") + kIssueColumns + " FROM issues i WHERE " +
+                    (q.project_id != 0 ? "i.project_id = ?1" : "?1 = 0");
   if (q.status) sql += " AND i.status = " + arg(std::string(IssueStatusName(*q.status)));
   if (!q.level.empty()) sql += " AND i.level = " + arg(q.level);
   if (q.since_ms > 0) sql += " AND i.last_seen_ms >= " + arg(q.since_ms);

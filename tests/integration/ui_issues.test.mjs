@@ -1,0 +1,161 @@
+// The issue list and the issue page in real Chromium, as a person uses them: errors sent by the
+// real @sentry/node SDK are found in the list, opened, read (stack trace, tags), resolved, sent
+// again and seen to regress; bulk actions; a search with a typo'd key shows its error. Then an
+// event whose every field carries script and markup payloads is shown with no dialog, no script
+// run and no CSP violation.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { launchBrowser } from './lib/browser.mjs';
+import {
+  REPO_ROOT, assertOk, ferryCli, makeTempDir, projectList, sendOk, startStore, writeStoreConfig,
+} from './lib/store.mjs';
+
+const execFileP = promisify(execFile);
+const NODE_CLIENT = path.join(REPO_ROOT, 'tests/integration/lib/node_sdk_client.mjs');
+const SHOTS = path.join(REPO_ROOT, 'build', 'screenshots');
+const PASSWORD = 'correct horse battery';
+
+async function shoot(page, name) {
+  await mkdir(SHOTS, { recursive: true });
+  for (const [w, h] of [[1280, 800], [390, 844]]) {
+    await page.setViewportSize({ width: w, height: h });
+    await page.screenshot({ path: path.join(SHOTS, `${name}-${w}x${h}.png`), fullPage: true });
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
+}
+
+async function setUp(t) {
+  const dir = await makeTempDir('ferry-ui-');
+  const cfg = await writeStoreConfig(dir);
+  const ferry = await startStore(dir);
+  const browser = await launchBrowser();
+  t.after(async () => {
+    await browser.close();
+    await ferry.stop();
+  });
+  assertOk(await ferryCli(['createuser', '--email', 'dev@example.com', '--password-stdin'], cfg,
+    { input: `${PASSWORD}\n` }), 'createuser');
+  const [project] = await projectList(cfg);
+  const page = await browser.context.newPage();
+  const problems = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/^Failed to load resource/.test(m.text())) problems.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.push(String(e)));
+  page.on('dialog', (d) => {
+    problems.push(`dialog: ${d.message()}`);
+    d.dismiss();
+  });
+  await page.goto(`${ferry.url}/login`);
+  await page.getByLabel('Email').fill('dev@example.com');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Projects' }).waitFor();
+  return { ferry, cfg, project, page, problems };
+}
+
+async function runNodeSdk(dsn) {
+  const { stdout } = await execFileP(process.execPath, [NODE_CLIENT, dsn, '', '250'],
+    { timeout: 40000, cwd: REPO_ROOT });
+  const res = JSON.parse(stdout.trim().split('\n').at(-1));
+  assert.equal(res.flushed, true, 'Sentry.flush timed out');
+  return res;
+}
+
+test('find, read, resolve and regress an error from @sentry/node; bulk actions; search errors', async (t) => {
+  const { ferry, project, page, problems } = await setUp(t);
+  await runNodeSdk(project.dsn);
+  const title = 'RangeError: card declined for 250 cents';
+
+  // The project's list (from the projects page), then the issue.
+  await page.getByRole('link', { name: project.slug }).click();
+  const link = page.getByRole('link', { name: title });
+  await link.waitFor({ timeout: 15000 });
+  await shoot(page, 'issue-list');
+  await link.click();
+  await page.getByRole('heading', { name: title, level: 1 }).waitFor();
+  // The stack trace names the SDK app's function, in an in-app frame.
+  const appFrame = page.locator('li.frame.app').filter({ hasText: 'chargeCard' });
+  assert.ok(await appFrame.count() >= 1, 'an in-app frame of chargeCard');
+  assert.match(await appFrame.first().innerText(), /node_sdk_client\.mjs:\d+:\d+/);
+  await page.getByRole('heading', { name: 'Tags', exact: true }).waitFor();
+  await page.locator('.tag-key').filter({ hasText: 'level' }).getByText('error').waitFor();
+  await shoot(page, 'issue');
+  const issueUrl = page.url();
+
+  await page.getByRole('button', { name: 'Resolve' }).click();
+  await page.getByRole('button', { name: 'Unresolve' }).waitFor();
+  assert.match(await page.locator('dl.nums').innerText(), /resolved/);
+  // Sent again: it regresses to unresolved.
+  await runNodeSdk(project.dsn);
+  await page.goto(issueUrl);
+  await page.getByRole('button', { name: 'Resolve' }).waitFor();
+  assert.match(await page.locator('dl.nums').innerText(), /unresolved/);
+  assert.match(await page.locator('dl.nums').innerText(), /Events\s+2/);
+
+  // Bulk: select every issue of the list, ignore them all, find them under is:ignored.
+  await page.goto(`${ferry.url}/issues/`);
+  const boxes = page.getByRole('checkbox');
+  const n = await boxes.count();
+  assert.ok(n >= 2, `two issues (the error and the message), got ${n}`);
+  for (let i = 0; i < n; i++) await boxes.nth(i).check();
+  await page.getByRole('button', { name: 'Ignore' }).click();
+  await page.getByText('No issue matches.').waitFor();
+  await page.getByLabel('Search').fill('is:ignored');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByRole('link', { name: title }).waitFor();
+  assert.equal(await page.getByRole('checkbox').count(), n);
+
+  // A typo'd key is an error in the page, not a silently wider search.
+  await page.getByLabel('Search').fill('is:unresolved lvel:error');
+  const [res] = await Promise.all([
+    page.waitForResponse((r) => r.url().includes('/issues/?')),
+    page.getByRole('button', { name: 'Search' }).click(),
+  ]);
+  assert.equal(res.status(), 400);
+  await page.getByRole('alert').waitFor();
+  assert.equal(await page.getByRole('link', { name: title }).count(), 0);
+  assert.deepEqual(problems, []);
+});
+
+test('an event made of script and markup payloads is shown as text', async (t) => {
+  const { ferry, project, page, problems } = await setUp(t);
+  const xss = ['<script>alert(1)</script>', '<img src=x onerror=alert(2)>',
+    '"><svg onload=alert(3)>', 'javascript:alert(4)'];
+  const payload = xss.join(' ');
+  await sendOk(ferry.url, project.dsn, {
+    level: 'error',
+    platform: 'javascript',
+    message: `message ${payload}`,
+    exception: { values: [{ type: 'XssError', value: `value ${payload}`, stacktrace: { frames: [
+      { function: `fn${xss[2]}`, filename: `src/${xss[1]}.js`, abs_path: xss[3], lineno: 1,
+        in_app: true, context_line: xss[0], vars: { [xss[1]]: xss[0] } },
+    ] } }] },
+    tags: { 'x-tag': payload.slice(0, 150) },
+    breadcrumbs: [{ category: xss[1], message: xss[0], data: { url: xss[3] } }],
+    user: { id: xss[0], email: xss[2], username: xss[3] },
+    request: { url: 'javascript:alert(5)', method: 'GET', headers: { Referer: xss[3], Cookie: 'session=secret' } },
+    extra: { [xss[0]]: xss[1] },
+    contexts: { app: { app_name: xss[1] } },
+  });
+  await page.goto(`${ferry.url}/issues/`);
+  const row = page.locator('article.issue').first();
+  await row.waitFor({ timeout: 15000 });
+  await row.locator('a.title').click();
+  await page.getByRole('heading', { level: 1 }).waitFor();
+  const html = await page.content();
+  await page.waitForTimeout(500);
+  // The payloads are text on the page...
+  for (const p of xss) assert.ok((await page.locator('main').innerText()).includes(p), p);
+  // ...never markup: no injected element, no live javascript: link, no inline handler.
+  assert.equal(await page.locator('main script, main svg, main img').count(), 0);
+  assert.equal(await page.locator('a[href^="javascript:"]').count(), 0);
+  assert.ok(!/<img src=x|<svg onload|<script>alert/.test(html));
+  assert.equal(await page.getByText('session=secret').count(), 0, 'cookies are masked');
+  await shoot(page, 'hostile-event');
+  assert.deepEqual(problems, []);
+});
