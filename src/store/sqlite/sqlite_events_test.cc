@@ -210,6 +210,24 @@ TEST_F(SqliteEventsTest, ListIssuesAppliesEveryFilter) {
   EXPECT_TRUE(List(q).empty());  // c is resolved, a is staging, b is a warning
 }
 
+TEST_F(SqliteEventsTest, HasTagKeyAndEveryProjectsList) {
+  Save(MakeEvent(project_, 1, "a", 1000));  // tags environment, server
+  auto other = store_->CreateProject("api", "");
+  ASSERT_TRUE(other.ok());
+  EventRecord b = MakeEvent(other->id, 2, "b", 2000);
+  b.tags = {{"browser", "Firefox"}};
+  Save(b);
+  EXPECT_TRUE(*store_->HasTagKey(project_, "server"));
+  EXPECT_FALSE(*store_->HasTagKey(project_, "browser"));
+  EXPECT_TRUE(*store_->HasTagKey(other->id, "browser"));
+  EXPECT_TRUE(*store_->HasTagKey(0, "browser"));
+  EXPECT_FALSE(*store_->HasTagKey(0, "lvel"));
+  EXPECT_EQ(List({}).size(), 1u);
+  auto all = store_->ListIssues(IssueQuery{});  // project 0: every project
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 2u);
+}
+
 TEST_F(SqliteEventsTest, ListIssueEventsNewestFirstWithPaging) {
   int64_t issue = 0;
   for (int i = 0; i < 5; ++i)
