@@ -72,6 +72,7 @@ class GatedStore final : public Store {
     return inner_.FindSession(t, now);
   }
   base::Status DeleteSession(const std::string& t) override { return inner_.DeleteSession(t); }
+  base::Result<int64_t> CountIssueEvents(int64_t i) override { return inner_.CountIssueEvents(i); }
   base::Result<bool> HasTagKey(int64_t p, const std::string& k) override {
     return inner_.HasTagKey(p, k);
   }

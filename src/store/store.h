@@ -233,6 +233,8 @@ class Store {
   virtual base::Result<std::vector<TagValueCount>> IssueTagValues(int64_t issue_id,
                                                                   const std::string& key,
                                                                   int per_key) = 0;
+  // How many events of the issue are stored (retention lowers it, unlike Issue::count).
+  virtual base::Result<int64_t> CountIssueEvents(int64_t issue_id) = 0;
   // Whether any stored event of the project (0: of any project) has a tag named `key`.
   virtual base::Result<bool> HasTagKey(int64_t project_id, const std::string& key) = 0;
   // Events per day for an issue: (day since epoch, count), oldest first.

@@ -224,7 +224,14 @@ http::Response Ui::Answer(const http::Request& req, std::string_view peer_ip) {
   }
   if (slash && seg.size() == 2 && seg[0] == "issues" && ParseId(seg[1], &id)) {
     if (!get) return not_allowed("GET, HEAD");
-    return IssuePage(s, id);
+    int64_t offset = 0;
+    if (!ParseId(QueryParam(target, "event"), &offset)) offset = 0;
+    return IssuePage(s, id, offset);
+  }
+  if (slash && seg.size() == 3 && seg[0] == "issues" && ParseId(seg[1], &id) &&
+      seg[2] == "events") {
+    if (!get) return not_allowed("GET, HEAD");
+    return IssueEvents(req, s, id);
   }
   if (seg.size() == 3 && seg[0] == "issues" && ParseId(seg[1], &id) && seg[2] == "status") {
     if (method != bhttp::verb::post) return not_allowed("POST");

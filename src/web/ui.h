@@ -38,7 +38,10 @@ class Ui {
   // ui_issues.cc
   http::Response IssueList(const http::Request& request, const store::Session& session,
                            const std::string& project_slug);
-  http::Response IssuePage(const store::Session& session, int64_t issue_id);
+  // The issue with its `offset`-th newest event (0: the latest).
+  http::Response IssuePage(const store::Session& session, int64_t issue_id, int64_t offset);
+  http::Response IssueEvents(const http::Request& request, const store::Session& session,
+                             int64_t issue_id);
   http::Response SetStatus(const http::Request& request, const store::Session& session,
                            std::vector<int64_t> ids, const std::string& back);
   static std::vector<int64_t> SelectedIssues(std::string_view body);

@@ -134,7 +134,8 @@ const std::string_view kIssueTemplate = R"html(<article class="issue-page level-
 {{/tag_keys}}
 </div>
 {{#event}}
-<h2>Latest event</h2>
+<h2>Event {{position}} of {{total}}</h2>
+<nav class="events" aria-label="Events">{{#latest_link}}<a href="{{latest_link}}">Latest</a> <a href="{{newer_link}}">Newer</a>{{/latest_link}} {{#older_link}}<a href="{{older_link}}">Older</a> <a href="{{oldest_link}}">Oldest</a>{{/older_link}} <a href="{{events_link}}">All events</a>{{#json_link}} <a href="{{json_link}}">Raw JSON</a>{{/json_link}}</nav>
 <p class="muted"><code>{{event_id}}</code> · <span title="received {{received}}">{{timestamp}}</span>{{#release}} · release {{release}}{{/release}}{{#environment}} · {{environment}}{{/environment}}</p>
 {{#message}}<h3>Message</h3><pre class="message">{{message}}</pre>{{/message}}
 {{#exceptions}}
@@ -184,6 +185,14 @@ const std::string_view kFrameBodyPartial =
 const std::string_view kFramePartial =
     R"html(<div class="frame-head"><span class="fn">{{function}}</span> <span class="file">{{file}}</span>{{#line}}<span class="line">:{{line}}</span>{{/line}}{{#module}} <span class="muted">({{module}})</span>{{/module}}</div>{{#has_context}}<ol class="context">{{#context}}<li{{#crash}} class="crash" aria-current="true"{{/crash}}><span class="n">{{n}}</span><span>{{text}}</span></li>{{/context}}</ol>{{/has_context}}{{#has_vars}}<dl class="kv vars">{{#vars}}<dt>{{name}}</dt><dd><code>{{value}}</code></dd>{{/vars}}</dl>{{/has_vars}})html";
 
+const std::string_view kEventListTemplate =
+    R"html(<h1>Events of <a href="{{issue_link}}">{{title}}</a></h1>
+<table class="crumbs events"><thead><tr><th>Event</th><th>When</th><th>Message</th><th>Release</th><th>Environment</th></tr></thead><tbody>
+{{#events}}<tr><td><a href="{{link}}"><code>{{event_id}}</code></a></td><td title="{{time.iso}}">{{time.ago}}</td><td>{{message}}</td><td>{{release}}</td><td>{{environment}}</td></tr>{{/events}}
+</tbody></table>
+<nav class="pages">{{#newer}}<a href="{{newer}}">Newer</a>{{/newer}} {{#older}}<a href="{{older}}">Older</a>{{/older}}</nav>
+)html";
+
 namespace {
 
 constexpr std::string_view kCss = R"css(:root {
@@ -231,7 +240,7 @@ article.issue dl.nums { grid-column: 2; }
 dl.nums { display: flex; flex-wrap: wrap; gap: .3rem 1.2rem; margin: .2rem 0; }
 dl.nums div { display: flex; flex-direction: column; }
 .level-error .title, .level-fatal .title { color: var(--error); }
-nav.pages { display: flex; gap: 1rem; margin: 1rem 0; }
+nav.pages, nav.events { display: flex; flex-wrap: wrap; gap: 1rem; margin: .6rem 0; }
 .issue-page h1 { overflow-wrap: anywhere; }
 .tag-keys { display: grid; grid-template-columns: repeat(auto-fill, minmax(14rem, 1fr)); gap: .8rem; }
 .tag-key h3 { font-size: .95rem; margin: 0 0 .2rem; }

@@ -19,6 +19,9 @@ extern const std::string_view kIssueListTemplate;
 // id, title, culprit, level, status, resolved/ignored/unresolved, count, users, first_seen,
 // last_seen, csrf, project, tag_keys [{key, values [{value, count, pct}]}], event (ui_issues.cc)
 extern const std::string_view kIssueTemplate;
+// id, title, issue_link, events [{link, event_id, time {ago, iso}, message, release,
+// environment}], newer, older
+extern const std::string_view kEventListTemplate;
 // The partials of kIssueTemplate, for one frame: its heading line (function, file, line), its
 // context lines and variables, and both.
 extern const std::string_view kFrameHeadPartial;

@@ -396,7 +396,7 @@ http::Response Ui::IssueList(const http::Request& req, const store::Session& ses
   return Page(bhttp::status::ok, heading, Render(kIssueListTemplate, d), session);
 }
 
-http::Response Ui::IssuePage(const store::Session& session, int64_t issue_id) {
+http::Response Ui::IssuePage(const store::Session& session, int64_t issue_id, int64_t offset) {
   const int64_t now = NowMs();
   auto issue = store_.FindIssue(issue_id);
   if (!issue.ok()) return Unavailable(session);
@@ -416,8 +416,10 @@ http::Response Ui::IssuePage(const store::Session& session, int64_t issue_id) {
   d.set("first_seen", Time(i.first_seen_ms, now));
   d.set("last_seen", Time(i.last_seen_ms, now));
   d.set("csrf", session.csrf);
+  std::string slug;
   if (auto project = store_.FindProject(i.project_id); project.ok() && *project) {
-    d.set("project", (*project)->slug);
+    slug = (*project)->slug;
+    d.set("project", slug);
   }
   // Tag distribution: the top values of each key, as a share of the issue's events.
   auto tags = store_.IssueTagValues(i.id, "", 5);
@@ -450,9 +452,33 @@ http::Response Ui::IssuePage(const store::Session& session, int64_t issue_id) {
     d.set("tag_keys", keys);
     d.set("has_tag_keys", true);
   }
-  auto events = store_.ListIssueEvents(i.id, 1, 0);
+  // Event navigation: the events newest first, `offset` the one shown.
+  auto total = store_.CountIssueEvents(i.id);
+  if (!total.ok()) return Unavailable(session);
+  offset = std::clamp<int64_t>(offset, 0, std::max<int64_t>(0, *total - 1));
+  auto events = store_.ListIssueEvents(i.id, 1, offset);
   if (!events.ok()) return Unavailable(session);
-  if (!events->empty()) d.set("event", EventData(events->front()));
+  if (!events->empty()) {
+    mustache::data e = EventData(events->front());
+    const std::string self = "/issues/" + std::to_string(i.id) + "/";
+    auto at = [&](int64_t o) { return o == 0 ? self : self + "?event=" + std::to_string(o); };
+    e.set("position", std::to_string(offset + 1));
+    e.set("total", std::to_string(*total));
+    if (offset > 0) {
+      e.set("latest_link", at(0));
+      e.set("newer_link", at(offset - 1));
+    }
+    if (offset + 1 < *total) {
+      e.set("older_link", at(offset + 1));
+      e.set("oldest_link", at(*total - 1));
+    }
+    e.set("events_link", self + "events/");
+    if (!slug.empty()) {
+      e.set("json_link", "/api/0/projects/" + slug + "/" + slug + "/events/" +
+                             events->front().record.event_id + "/");
+    }
+    d.set("event", e);
+  }
   d.set("frame", mustache::partial([] { return std::string(kFramePartial); }));
   d.set("frame_head", mustache::partial([] { return std::string(kFrameHeadPartial); }));
   d.set("frame_body", mustache::partial([] { return std::string(kFrameBodyPartial); }));
@@ -476,6 +502,45 @@ http::Response Ui::SetStatus(const http::Request& req, const store::Session& ses
     if (!st.ok() && st.code() != base::Code::kNotFound) return Unavailable(session);
   }
   return Redirect(SafeNext(back));
+}
+
+http::Response Ui::IssueEvents(const http::Request& req, const store::Session& session,
+                               int64_t issue_id) {
+  const int64_t now = NowMs();
+  auto issue = store_.FindIssue(issue_id);
+  if (!issue.ok()) return Unavailable(session);
+  if (!*issue) return NotFound(session, "There is no issue " + std::to_string(issue_id) + ".");
+  const int64_t offset = ParseCursor(QueryParam(req.target(), "cursor"));
+  auto events = store_.ListIssueEvents(issue_id, kPageSize + 1, offset);
+  if (!events.ok()) return Unavailable(session);
+  const bool more = events->size() > static_cast<size_t>(kPageSize);
+  if (more) events->pop_back();
+  mustache::data d;
+  const std::string self = "/issues/" + std::to_string(issue_id) + "/";
+  d.set("id", std::to_string(issue_id));
+  d.set("title", (*issue)->title);
+  d.set("issue_link", self);
+  mustache::data rows{mustache::data::type::list};
+  int64_t n = offset;
+  for (const store::StoredEvent& e : *events) {
+    mustache::data row;
+    row.set("link", n == 0 ? self : self + "?event=" + std::to_string(n));
+    row.set("event_id", e.record.event_id);
+    row.set("time", Time(e.record.timestamp_ms, now));
+    row.set("message", e.record.message.empty() ? e.record.title : e.record.message);
+    row.set("release", e.record.release);
+    row.set("environment", e.record.environment);
+    rows.push_back(row);
+    ++n;
+  }
+  d.set("events", rows);
+  const std::string page = self + "events/?cursor=0:";
+  if (offset > 0) {
+    d.set("newer", page + std::to_string(std::max<int64_t>(0, offset - kPageSize)) + ":0");
+  }
+  if (more) d.set("older", page + std::to_string(offset + kPageSize) + ":0");
+  return Page(bhttp::status::ok, "Events of " + (*issue)->title, Render(kEventListTemplate, d),
+              session);
 }
 
 std::vector<int64_t> Ui::SelectedIssues(std::string_view body) {

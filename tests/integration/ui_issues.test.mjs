@@ -97,6 +97,25 @@ test('find, read, resolve and regress an error from @sentry/node; bulk actions; 
   assert.match(await page.locator('dl.nums').innerText(), /unresolved/);
   assert.match(await page.locator('dl.nums').innerText(), /Events\s+2/);
 
+  // Event navigation: newest first, older and back, the list of events, the raw JSON.
+  await page.getByRole('heading', { name: 'Event 1 of 2' }).waitFor();
+  const nav = page.getByRole('navigation', { name: 'Events' });
+  assert.equal(await nav.getByRole('link', { name: 'Newer' }).count(), 0);
+  await nav.getByRole('link', { name: 'Older' }).click();
+  await page.getByRole('heading', { name: 'Event 2 of 2' }).waitFor();
+  assert.equal(await nav.getByRole('link', { name: 'Oldest' }).count(), 0);
+  await nav.getByRole('link', { name: 'Latest' }).click();
+  await page.getByRole('heading', { name: 'Event 1 of 2' }).waitFor();
+  const shownId = await page.locator('article.issue-page p.muted code').first().innerText();
+  const raw = await page.request.get(new URL(await nav.getByRole('link', { name: 'Raw JSON' })
+    .getAttribute('href'), ferry.url).href);
+  assert.equal(raw.status(), 200);
+  assert.equal((await raw.json()).id, shownId);
+  await nav.getByRole('link', { name: 'All events' }).click();
+  assert.equal(await page.locator('table.events tbody tr').count(), 2);
+  await page.getByRole('link', { name: shownId }).click();
+  await page.getByRole('heading', { name: 'Event 1 of 2' }).waitFor();
+
   // Bulk: select every issue of the list, ignore them all, find them under is:ignored.
   await page.goto(`${ferry.url}/issues/`);
   const boxes = page.getByRole('checkbox');

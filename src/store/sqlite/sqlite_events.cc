@@ -499,6 +499,17 @@ base::Status SqliteStore::UncountTagsLocked(int64_t event_row) {
   return users->Run();
 }
 
+base::Result<int64_t> SqliteStore::CountIssueEvents(int64_t issue_id) {
+  auto conn = readers_.Acquire();
+  if (!conn.ok()) return conn.status();
+  auto stmt = (*conn)->Prepare("SELECT count(*) FROM events WHERE issue_id = ?1");
+  if (!stmt.ok()) return stmt.status();
+  stmt->BindAll(issue_id);
+  auto row = stmt->Step();
+  if (!row.ok()) return row.status();
+  return *row ? stmt->Int(0) : 0;
+}
+
 base::Result<bool> SqliteStore::HasTagKey(int64_t project_id, const std::string& key) {
   FERRY_RETURN_IF_ERROR(FlushPendingTags());
   auto conn = readers_.Acquire();

@@ -99,6 +99,8 @@ TEST_F(SqliteEventsTest, DuplicateEventIdChangesNothing) {
   EXPECT_EQ(Find(first.issue_id).count, 1);
   EXPECT_EQ(Find(first.issue_id).last_seen_ms, 1000);
   EXPECT_EQ(List({}).size(), 1u);
+  EXPECT_EQ(*store_->CountIssueEvents(List({})[0].id), 1);
+  EXPECT_EQ(*store_->CountIssueEvents(12345), 0);
 }
 
 TEST_F(SqliteEventsTest, SameEventIdInAnotherProjectIsNotADuplicate) {

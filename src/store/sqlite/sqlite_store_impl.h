@@ -109,6 +109,7 @@ class SqliteStore final : public Store {
   base::Status DeleteSession(const std::string& token_sha256) override;
   base::Status DeleteUserSessions(int64_t user_id) override;
   base::Result<bool> HasTagKey(int64_t project_id, const std::string& key) override;
+  base::Result<int64_t> CountIssueEvents(int64_t issue_id) override;
   base::Result<bool> IsEmpty() override;
   base::Status Wipe() override;
 
