@@ -73,6 +73,13 @@ class GatedStore final : public Store {
   }
   base::Status DeleteSession(const std::string& t) override { return inner_.DeleteSession(t); }
   base::Result<int64_t> CountIssueEvents(int64_t i) override { return inner_.CountIssueEvents(i); }
+  base::Result<ProjectStats> GetProjectStats(int64_t p, int64_t now, int64_t since) override {
+    return inner_.GetProjectStats(p, now, since);
+  }
+  base::Result<std::map<int64_t, std::vector<std::pair<int64_t, int64_t>>>> IssuesDailyCounts(
+      const std::vector<int64_t>& ids, int64_t since) override {
+    return inner_.IssuesDailyCounts(ids, since);
+  }
   base::Result<bool> HasTagKey(int64_t p, const std::string& k) override {
     return inner_.HasTagKey(p, k);
   }

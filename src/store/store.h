@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -161,6 +162,13 @@ struct IssueQuery {
   int64_t offset = 0;
 };
 
+// What the projects page shows of a project.
+struct ProjectStats {
+  int64_t open_issues = 0;                         // unresolved
+  int64_t events_24h = 0;                          // stored events received in the last 24 hours
+  std::vector<std::pair<int64_t, int64_t>> daily;  // (day, events) since the day asked, by day
+};
+
 // Counts of what was accepted but not stored as events (transactions, sessions, ...).
 struct ItemCount {
   int64_t project_id = 0;
@@ -233,6 +241,13 @@ class Store {
   virtual base::Result<std::vector<TagValueCount>> IssueTagValues(int64_t issue_id,
                                                                   const std::string& key,
                                                                   int per_key) = 0;
+  // The projects page's numbers for a project, at `now_ms`, with daily counts from `since_day`.
+  virtual base::Result<ProjectStats> GetProjectStats(int64_t project_id, int64_t now_ms,
+                                                     int64_t since_day) = 0;
+  // Events per day of each issue in `issue_ids` (at most 1,000) from `since_day`; issues
+  // without any have no entry.
+  virtual base::Result<std::map<int64_t, std::vector<std::pair<int64_t, int64_t>>>>
+  IssuesDailyCounts(const std::vector<int64_t>& issue_ids, int64_t since_day) = 0;
   // How many events of the issue are stored (retention lowers it, unlike Issue::count).
   virtual base::Result<int64_t> CountIssueEvents(int64_t issue_id) = 0;
   // Whether any stored event of the project (0: of any project) has a tag named `key`.

@@ -93,6 +93,34 @@ bool SameOrigin(const http::Request& req, const std::string& public_url) {
          (public_url.size() == origin.size() || public_url[origin.size()] == '/');
 }
 
+int64_t Today() { return NowMs() / 86'400'000; }
+
+std::string Sparkline(const std::vector<std::pair<int64_t, int64_t>>& daily, int64_t last_day,
+                      int days) {
+  std::vector<int64_t> counts(static_cast<size_t>(days), 0);
+  for (const auto& [day, n] : daily) {
+    int64_t i = day - (last_day - days + 1);
+    if (i >= 0 && i < days) counts[static_cast<size_t>(i)] += n;
+  }
+  int64_t max = 1;
+  for (int64_t n : counts) max = std::max(max, n);
+  constexpr int kBar = 4, kHeight = 16;
+  std::string label, bars;
+  for (int i = 0; i < days; ++i) {
+    int64_t n = counts[static_cast<size_t>(i)];
+    label += (i > 0 ? ", " : "") + std::to_string(n);
+    int h = n == 0 ? 1 : std::max<int>(2, static_cast<int>(n * kHeight / max));
+    bars += "<rect x=\"" + std::to_string(i * kBar) + "\" y=\"" + std::to_string(kHeight - h) +
+            "\" width=\"" + std::to_string(kBar - 1) + "\" height=\"" + std::to_string(h) + "\"" +
+            (n == 0 ? " class=\"zero\"" : "") + "/>";
+  }
+  return "<svg class=\"spark\" viewBox=\"0 0 " + std::to_string(days * kBar) + " " +
+         std::to_string(kHeight) + "\" width=\"" + std::to_string(days * kBar * 2) +
+         "\" height=\"" + std::to_string(kHeight * 2) +
+         "\" role=\"img\" aria-label=\"events per day, last " + std::to_string(days) +
+         " days: " + label + "\">" + bars + "</svg>";
+}
+
 http::Response Unavailable(const std::optional<store::Session>& session) {
   return Page(bhttp::status::service_unavailable, "Unavailable",
               "<p>The store is unavailable; try again in a moment.</p>", session);
@@ -333,8 +361,17 @@ http::Response Ui::Overview(const store::Session& session) {
                 "<p>The store is unavailable.</p>", session);
   }
   mustache::data list{mustache::data::type::list};
+  const int64_t now = NowMs(), today = Today();
   for (const store::Project& p : *projects) {
+    auto stats = store_.GetProjectStats(p.id, now, today - 13);
+    if (!stats.ok()) return Unavailable(session);
+    int64_t days14 = 0;
+    for (const auto& [day, n] : stats->daily) days14 += n;
     mustache::data item;
+    item.set("open", std::to_string(stats->open_issues));
+    item.set("events_24h", std::to_string(stats->events_24h));
+    item.set("events_14d", std::to_string(days14));
+    item.set("spark", Sparkline(stats->daily, today, 14));
     item.set("name", p.name);
     item.set("slug", p.slug);
     item.set("platform", p.platform.empty() ? "any platform" : p.platform);

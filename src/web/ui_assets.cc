@@ -57,6 +57,11 @@ const std::string_view kOverviewTemplate = R"html(<h1>Projects</h1>
 <li class="project">
 <h2><a href="/projects/{{slug}}/issues/">{{name}}</a></h2>
 <p class="muted">{{slug}} · {{platform}}</p>
+<dl class="nums">
+<div><dt>Open issues</dt><dd><a href="/projects/{{slug}}/issues/">{{open}}</a></dd></div>
+<div><dt>Events, 24 h</dt><dd>{{events_24h}}</dd></div>
+<div><dt>Events, 14 days</dt><dd>{{events_14d}} {{{spark}}}</dd></div>
+</dl>
 <dl>
 {{#keys}}<dt>DSN{{^enabled}} (disabled){{/enabled}}</dt><dd><code>{{dsn}}</code></dd>{{/keys}}
 </dl>
@@ -100,6 +105,7 @@ const std::string_view kIssueListTemplate = R"html(<h1>{{heading}}</h1>
 <div><dt>First seen</dt><dd title="{{first_seen.iso}}">{{first_seen.ago}}</dd></div>
 <div><dt>Last seen</dt><dd title="{{last_seen.iso}}">{{last_seen.ago}}</dd></div>
 <div><dt>Status</dt><dd>{{status}}</dd></div>
+<div><dt>14 days</dt><dd>{{{spark}}}</dd></div>
 </dl>
 </article>
 {{/issues}}
@@ -118,6 +124,9 @@ const std::string_view kIssueTemplate = R"html(<article class="issue-page level-
 <div><dt>Users</dt><dd>{{users}}</dd></div>
 <div><dt>First seen</dt><dd title="{{first_seen.iso}}">{{first_seen.ago}}</dd></div>
 <div><dt>Last seen</dt><dd title="{{last_seen.iso}}">{{last_seen.ago}}</dd></div>
+{{#first_release}}<div><dt>First release</dt><dd>{{first_release}}</dd></div>{{/first_release}}
+{{#last_release}}<div><dt>Last release</dt><dd>{{last_release}}</dd></div>{{/last_release}}
+<div><dt>14 days</dt><dd>{{{spark}}}</dd></div>
 </dl>
 <form method="post" action="/issues/{{id}}/status" class="actions">
 <input type="hidden" name="csrf" value="{{csrf}}">
@@ -239,6 +248,8 @@ article.issue dl.nums { grid-column: 2; }
 .title { font-weight: 600; overflow-wrap: anywhere; }
 dl.nums { display: flex; flex-wrap: wrap; gap: .3rem 1.2rem; margin: .2rem 0; }
 dl.nums div { display: flex; flex-direction: column; }
+svg.spark { vertical-align: middle; fill: var(--accent); }
+svg.spark .zero { fill: var(--line); }
 .level-error .title, .level-fatal .title { color: var(--error); }
 nav.pages, nav.events { display: flex; flex-wrap: wrap; gap: 1rem; margin: .6rem 0; }
 .issue-page h1 { overflow-wrap: anywhere; }

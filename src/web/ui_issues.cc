@@ -368,9 +368,19 @@ http::Response Ui::IssueList(const http::Request& req, const store::Session& ses
   if (auto projects = store_.ListProjects(); projects.ok()) {
     for (const auto& p : *projects) slugs[p.id] = p.slug;
   }
+  const int64_t today = Today();
+  std::vector<int64_t> ids;
+  ids.reserve(issues->size());
+  for (const store::Issue& i : *issues) ids.push_back(i.id);
+  auto daily = store_.IssuesDailyCounts(ids, today - 13);
+  if (!daily.ok()) return Unavailable(session);
   mustache::data rows{mustache::data::type::list};
   for (const store::Issue& i : *issues) {
     mustache::data row;
+    auto it = daily->find(i.id);
+    row.set("spark",
+            Sparkline(it == daily->end() ? std::vector<std::pair<int64_t, int64_t>>{} : it->second,
+                      today, 14));
     row.set("id", std::to_string(i.id));
     row.set("title", i.title);
     row.set("culprit", i.culprit);
@@ -420,6 +430,23 @@ http::Response Ui::IssuePage(const store::Session& session, int64_t issue_id, in
   if (auto project = store_.FindProject(i.project_id); project.ok() && *project) {
     slug = (*project)->slug;
     d.set("project", slug);
+  }
+  const int64_t today = Today();
+  auto daily = store_.IssueDailyCounts(i.id, today - 13);
+  if (!daily.ok()) return Unavailable(session);
+  d.set("spark", Sparkline(*daily, today, 14));
+  // First and last release: of the release tag's values, the first seen and the last seen.
+  auto releases = store_.IssueTagValues(i.id, "release", 1000);
+  if (!releases.ok()) return Unavailable(session);
+  if (!releases->empty()) {
+    const store::TagValueCount* first = &releases->front();
+    const store::TagValueCount* last = first;
+    for (const store::TagValueCount& r : *releases) {
+      if (r.first_seen_ms < first->first_seen_ms) first = &r;
+      if (r.last_seen_ms > last->last_seen_ms) last = &r;
+    }
+    d.set("first_release", first->value);
+    d.set("last_release", last->value);
   }
   // Tag distribution: the top values of each key, as a share of the issue's events.
   auto tags = store_.IssueTagValues(i.id, "", 5);

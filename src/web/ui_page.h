@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "http/types.h"
 #include "store/store.h"
@@ -21,6 +23,11 @@ http::Response Redirect(const std::string& location);
 http::Response Unavailable(const std::optional<store::Session>& session);
 http::Response NotFound(const store::Session& session, const std::string& what);
 http::Response CsrfRefused(const store::Session& session);
+// Events per day as a small bar chart (an inline SVG of numbers only, no script or style):
+// `days` bars ending with `last_day`, with the counts in its accessible name.
+std::string Sparkline(const std::vector<std::pair<int64_t, int64_t>>& daily, int64_t last_day,
+                      int days);
+int64_t Today();
 // A path on this site only ("/x", never "//host" or "/\host"); "/" otherwise.
 std::string SafeNext(std::string_view next);
 // Form field `name` of an urlencoded body, "" when absent or longer than `max`.

@@ -499,6 +499,63 @@ base::Status SqliteStore::UncountTagsLocked(int64_t event_row) {
   return users->Run();
 }
 
+base::Result<ProjectStats> SqliteStore::GetProjectStats(int64_t project_id, int64_t now_ms,
+                                                        int64_t since_day) {
+  auto conn = readers_.Acquire();
+  if (!conn.ok()) return conn.status();
+  ProjectStats out;
+  auto counts = (*conn)->Prepare(
+      "SELECT (SELECT count(*) FROM issues WHERE project_id = ?1 AND status = 'unresolved'), "
+      "(SELECT count(*) FROM events WHERE received_ms >= ?2 AND project_id = ?1)");
+  if (!counts.ok()) return counts.status();
+  counts->BindAll(project_id, now_ms - int64_t{86'400'000});
+  auto row = counts->Step();
+  if (!row.ok()) return row.status();
+  if (*row) {
+    out.open_issues = counts->Int(0);
+    out.events_24h = counts->Int(1);
+  }
+  auto daily = (*conn)->Prepare(
+      "SELECT d.day, sum(d.count) FROM issue_days d JOIN issues i ON i.id = d.issue_id "
+      "WHERE i.project_id = ?1 AND d.day >= ?2 GROUP BY d.day ORDER BY d.day");
+  if (!daily.ok()) return daily.status();
+  daily->BindAll(project_id, since_day);
+  while (true) {
+    auto next = daily->Step();
+    if (!next.ok()) return next.status();
+    if (!*next) return out;
+    out.daily.emplace_back(daily->Int(0), daily->Int(1));
+  }
+}
+
+base::Result<std::map<int64_t, std::vector<std::pair<int64_t, int64_t>>>>
+SqliteStore::IssuesDailyCounts(const std::vector<int64_t>& issue_ids, int64_t since_day) {
+  std::map<int64_t, std::vector<std::pair<int64_t, int64_t>>> out;
+  if (issue_ids.empty()) return out;
+  if (issue_ids.size() > 1000) return base::InvalidArgument("more than 1000 issues");
+  auto conn = readers_.Acquire();
+  if (!conn.ok()) return conn.status();
+  // One statement per page of issues, the ids as a JSON array: the text (and the cached
+  // statement) does not depend on how many there are.
+  std::string ids = "[";
+  for (size_t i = 0; i < issue_ids.size(); ++i) {
+    if (i > 0) ids += ',';
+    ids += std::to_string(issue_ids[i]);
+  }
+  ids += ']';
+  auto stmt = (*conn)->Prepare(
+      "SELECT issue_id, day, count FROM issue_days WHERE issue_id IN "
+      "(SELECT value FROM json_each(?1)) AND day >= ?2 ORDER BY issue_id, day");
+  if (!stmt.ok()) return stmt.status();
+  stmt->BindAll(ids, since_day);
+  while (true) {
+    auto row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    out[stmt->Int(0)].emplace_back(stmt->Int(1), stmt->Int(2));
+  }
+}
+
 base::Result<int64_t> SqliteStore::CountIssueEvents(int64_t issue_id) {
   auto conn = readers_.Acquire();
   if (!conn.ok()) return conn.status();

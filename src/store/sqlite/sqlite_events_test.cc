@@ -101,6 +101,18 @@ TEST_F(SqliteEventsTest, DuplicateEventIdChangesNothing) {
   EXPECT_EQ(List({}).size(), 1u);
   EXPECT_EQ(*store_->CountIssueEvents(List({})[0].id), 1);
   EXPECT_EQ(*store_->CountIssueEvents(12345), 0);
+  // Days since the epoch of the events' timestamps: 1000 and 2000 ms are day 0.
+  auto stats = store_->GetProjectStats(project_, /*now_ms=*/1000 + 3600'000, 0);
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->open_issues, 1);
+  EXPECT_EQ(stats->events_24h, 1);
+  EXPECT_EQ(stats->daily, (std::vector<std::pair<int64_t, int64_t>>{{0, 1}}));
+  EXPECT_EQ(store_->GetProjectStats(project_, 1000 + 2 * 86'400'000, 0)->events_24h, 0);
+  const int64_t a = List({})[0].id;
+  auto daily = store_->IssuesDailyCounts({a, 999}, 0);
+  ASSERT_TRUE(daily.ok());
+  EXPECT_EQ(daily->size(), 1u);
+  EXPECT_EQ(daily->at(a), (std::vector<std::pair<int64_t, int64_t>>{{0, 1}}));
 }
 
 TEST_F(SqliteEventsTest, SameEventIdInAnotherProjectIsNotADuplicate) {

@@ -110,6 +110,10 @@ class SqliteStore final : public Store {
   base::Status DeleteUserSessions(int64_t user_id) override;
   base::Result<bool> HasTagKey(int64_t project_id, const std::string& key) override;
   base::Result<int64_t> CountIssueEvents(int64_t issue_id) override;
+  base::Result<ProjectStats> GetProjectStats(int64_t project_id, int64_t now_ms,
+                                             int64_t since_day) override;
+  base::Result<std::map<int64_t, std::vector<std::pair<int64_t, int64_t>>>> IssuesDailyCounts(
+      const std::vector<int64_t>& issue_ids, int64_t since_day) override;
   base::Result<bool> IsEmpty() override;
   base::Status Wipe() override;
 
