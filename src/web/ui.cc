@@ -160,7 +160,8 @@ Ui::Ui(const config::Config& config, store::Store& store, boost::asio::thread_po
 
 bool Ui::Matches(std::string_view path) {
   return path == "/" || path == "/login" || path == "/logout" || path.rfind("/static/", 0) == 0 ||
-         path.rfind("/issues/", 0) == 0 || path.rfind("/projects/", 0) == 0;
+         path.rfind("/issues/", 0) == 0 || path.rfind("/projects/", 0) == 0 ||
+         path.rfind("/settings/", 0) == 0;
 }
 
 void Ui::Handle(http::IncomingRequest in, http::Respond respond) {
@@ -245,6 +246,15 @@ http::Response Ui::Answer(const http::Request& req, std::string_view peer_ip) {
   if (slash && seg.size() == 3 && seg[0] == "projects" && seg[2] == "issues") {
     if (!get) return not_allowed("GET, HEAD");
     return IssueList(req, s, seg[1]);
+  }
+  if (slash && seg.size() == 2 && seg[0] == "settings" && seg[1] == "projects") {
+    if (get) return ProjectSettings(req, s, "");
+    if (method == bhttp::verb::post) return CreateProject(req, s);
+    return not_allowed("GET, HEAD, POST");
+  }
+  if (slash && seg.size() == 3 && seg[0] == "settings" && seg[1] == "projects") {
+    if (!get) return not_allowed("GET, HEAD");
+    return ProjectSettings(req, s, seg[2]);
   }
   if (seg.size() == 2 && seg[0] == "issues" && seg[1] == "bulk") {
     if (method != bhttp::verb::post) return not_allowed("POST");
@@ -388,6 +398,74 @@ http::Response Ui::Overview(const store::Session& session) {
   mustache::data d;
   d.set("projects", list);
   return Page(bhttp::status::ok, "Projects", Render(kOverviewTemplate, d), session);
+}
+
+http::Response Ui::ProjectSettings(const http::Request& req, const store::Session& session,
+                                   const std::string& slug) {
+  auto projects = store_.ListProjects();
+  if (!projects.ok()) return Unavailable(session);
+  mustache::data d;
+  d.set("csrf", session.csrf);
+  d.set("superuser", session.user.superuser);
+  std::string tunnel;
+  if (config_.tunnel.enabled && !config_.tunnel.paths.empty()) {
+    tunnel = config_.tunnel.paths.front();
+    if (!tunnel.empty() && tunnel.back() == '*') tunnel.pop_back();
+    tunnel = config_.server.public_url + tunnel;
+  }
+  mustache::data list{mustache::data::type::list};
+  bool found = slug.empty();
+  for (const store::Project& p : *projects) {
+    mustache::data item;
+    item.set("name", p.name);
+    item.set("slug", p.slug);
+    item.set("platform", p.platform.empty() ? "any platform" : p.platform);
+    item.set("current", p.slug == slug);
+    mustache::data keys{mustache::data::type::list};
+    for (const store::ProjectKey& k : p.keys) {
+      mustache::data key;
+      const std::string dsn = store::DsnFor(config_.server.public_url, k);
+      key.set("dsn", dsn);
+      key.set("enabled", k.enabled);
+      // The SDK snippet: Sentry.init with the DSN, and the tunnel when this host runs one.
+      key.set("snippet", "Sentry.init({\n  dsn: \"" + dsn + "\"," +
+                             (tunnel.empty() ? "" : "\n  tunnel: \"" + tunnel + "\",") + "\n});");
+      keys.push_back(key);
+    }
+    item.set("keys", keys);
+    list.push_back(item);
+    found = found || p.slug == slug;
+  }
+  if (!found) return NotFound(session, "There is no project \"" + slug + "\".");
+  d.set("projects", list);
+  std::string_view target = req.target();
+  if (auto created = QueryParam(target, "created"); !created.empty()) d.set("created", created);
+  return Page(bhttp::status::ok, "Project settings", Render(kProjectSettingsTemplate, d), session);
+}
+
+http::Response Ui::CreateProject(const http::Request& req, const store::Session& session) {
+  const std::string& body = req.body();
+  if (!CsrfMatches(FormField(body, "csrf", 128), session.csrf) ||
+      !SameOrigin(req, config_.server.public_url)) {
+    return CsrfRefused(session);
+  }
+  if (!session.user.superuser) {
+    return Page(bhttp::status::forbidden, "Refused", "<p>Only a superuser can create projects.</p>",
+                session);
+  }
+  auto project = store_.CreateProject(std::string(base::Trim(FormField(body, "name", 200))),
+                                      std::string(base::Trim(FormField(body, "platform", 64))));
+  if (!project.ok()) {
+    if (project.status().code() != base::Code::kInvalidArgument) return Unavailable(session);
+    mustache::data d;
+    d.set("error", project.status().detail());
+    return Page(bhttp::status::bad_request, "Project not created",
+                Render("<p class=\"error\" role=\"alert\">{{error}}</p>"
+                       "<p><a href=\"/settings/projects/\">Back to the projects</a></p>",
+                       d),
+                session);
+  }
+  return Redirect("/settings/projects/" + project->slug + "/?created=" + project->slug);
 }
 
 http::Response Ui::Logout(const http::Request& req) {

@@ -35,6 +35,9 @@ class Ui {
   http::Response Login(const http::Request& request, std::string_view peer_ip);
   http::Response Logout(const http::Request& request);
   http::Response Overview(const store::Session& session);
+  http::Response ProjectSettings(const http::Request& request, const store::Session& session,
+                                 const std::string& slug);
+  http::Response CreateProject(const http::Request& request, const store::Session& session);
   // ui_issues.cc
   http::Response IssueList(const http::Request& request, const store::Session& session,
                            const std::string& project_slug);

@@ -16,7 +16,7 @@ const std::string_view kLayoutTemplate = R"html(<!doctype html>
 <header class="top">
 <a class="brand" href="/">ferry</a>
 {{#user}}
-<nav><a href="/">Projects</a> <a href="/issues/">Issues</a></nav>
+<nav><a href="/">Projects</a> <a href="/issues/">Issues</a> <a href="/settings/projects/">Settings</a></nav>
 <form method="post" action="/logout" class="signout">
 <input type="hidden" name="csrf" value="{{csrf}}">
 <span class="who">{{email}}</span>
@@ -202,6 +202,31 @@ const std::string_view kEventListTemplate =
 <nav class="pages">{{#newer}}<a href="{{newer}}">Newer</a>{{/newer}} {{#older}}<a href="{{older}}">Older</a>{{/older}}</nav>
 )html";
 
+const std::string_view kProjectSettingsTemplate = R"html(<h1>Project settings</h1>
+{{#created}}<p class="banner" role="status">Project {{created}} created. Point an SDK at its DSN below.</p>{{/created}}
+{{#projects}}
+<section class="project-settings{{#current}} current{{/current}}" id="project-{{slug}}">
+<h2><a href="/settings/projects/{{slug}}/">{{name}}</a></h2>
+<p class="muted">{{slug}} · {{platform}} · <a href="/projects/{{slug}}/issues/">issues</a></p>
+{{#keys}}
+<dl class="kv"><dt>DSN{{^enabled}} (disabled){{/enabled}}</dt><dd><code class="dsn">{{dsn}}</code></dd></dl>
+<pre class="snippet">{{snippet}}</pre>
+{{/keys}}
+</section>
+{{/projects}}
+{{#superuser}}
+<h2>Create a project</h2>
+<form method="post" action="/settings/projects/" class="create">
+<input type="hidden" name="csrf" value="{{csrf}}">
+<label for="name">Name</label>
+<input id="name" name="name" required maxlength="200">
+<label for="platform">Platform</label>
+<input id="platform" name="platform" placeholder="javascript, python, node, ..." maxlength="64">
+<button type="submit">Create project</button>
+</form>
+{{/superuser}}
+)html";
+
 namespace {
 
 constexpr std::string_view kCss = R"css(:root {
@@ -278,6 +303,9 @@ table.crumbs td, table.crumbs th { border-top: 1px solid var(--line); padding: .
 dl.kv { display: grid; grid-template-columns: minmax(6rem, max-content) 1fr; gap: .2rem .8rem; }
 dl.kv dt { color: var(--muted); overflow-wrap: anywhere; } dl.kv dd { margin: 0; overflow-wrap: anywhere; }
 @media (max-width: 40rem) { form.search { grid-template-columns: 1fr; } form.search button { grid-column: 1; } }
+section.project-settings { border-top: 1px solid var(--line); padding: .4rem 0; }
+form.create { display: grid; gap: .4rem; max-width: 28rem; }
+form.create button { justify-self: start; }
 ul.projects { list-style: none; padding: 0; display: grid; gap: 1rem; }
 li.project { border: 1px solid var(--line); border-radius: 8px; padding: .8rem 1rem; }
 li.project h2 { margin: 0 0 .2rem; font-size: 1.1rem; }

@@ -19,6 +19,9 @@ extern const std::string_view kIssueListTemplate;
 // id, title, culprit, level, status, resolved/ignored/unresolved, count, users, first_seen,
 // last_seen, csrf, project, tag_keys [{key, values [{value, count, pct}]}], event (ui_issues.cc)
 extern const std::string_view kIssueTemplate;
+// csrf, superuser, created, projects [{name, slug, platform, current, keys [{dsn, enabled,
+// snippet}]}]
+extern const std::string_view kProjectSettingsTemplate;
 // id, title, issue_link, events [{link, event_id, time {ago, iso}, message, release,
 // environment}], newer, older
 extern const std::string_view kEventListTemplate;

@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -28,7 +29,7 @@ async function shoot(page, name) {
   await page.setViewportSize({ width: 1280, height: 800 });
 }
 
-async function setUp(t) {
+async function setUp(t, { superuser = false } = {}) {
   const dir = await makeTempDir('ferry-ui-');
   const cfg = await writeStoreConfig(dir);
   const ferry = await startStore(dir);
@@ -37,8 +38,8 @@ async function setUp(t) {
     await browser.close();
     await ferry.stop();
   });
-  assertOk(await ferryCli(['createuser', '--email', 'dev@example.com', '--password-stdin'], cfg,
-    { input: `${PASSWORD}\n` }), 'createuser');
+  assertOk(await ferryCli(['createuser', '--email', 'dev@example.com', '--password-stdin',
+    ...(superuser ? ['--superuser'] : [])], cfg, { input: `${PASSWORD}\n` }), 'createuser');
   const [project] = await projectList(cfg);
   const page = await browser.context.newPage();
   const problems = [];
@@ -55,7 +56,7 @@ async function setUp(t) {
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Projects' }).waitFor();
-  return { ferry, cfg, project, page, problems };
+  return { ferry, cfg, dir, project, page, problems, browser };
 }
 
 async function runNodeSdk(dsn) {
@@ -187,4 +188,38 @@ test('an event made of script and markup payloads is shown as text', async (t) =
   assert.equal(await page.getByText('session=secret').count(), 0, 'cookies are masked');
   await shoot(page, 'hostile-event');
   assert.deepEqual(problems, []);
+});
+
+test('settings: create a project, copy its DSN, send an event with it', async (t) => {
+  const { ferry, page, problems } = await setUp(t, { superuser: true });
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByLabel('Name').fill('Checkout Web');
+  await page.getByLabel('Platform').fill('javascript');
+  await page.getByRole('button', { name: 'Create project' }).click();
+  await page.getByRole('status').filter({ hasText: 'Project checkout-web created' }).waitFor();
+  const dsn = await page.locator('#project-checkout-web code.dsn').innerText();
+  assert.match(dsn, /^http:\/\/[0-9a-f]{32}@127\.0\.0\.1:\d+\/\d+$/);
+  assert.match(await page.locator('#project-checkout-web pre.snippet').innerText(),
+    new RegExp(`dsn: "${dsn.replace(/[.]/g, '\\.')}"`));
+  await sendOk(ferry.url, dsn, { level: 'error', message: 'hello from checkout', platform: 'javascript' });
+  await page.locator('#project-checkout-web').getByRole('link', { name: 'issues' }).click();
+  await page.getByRole('link', { name: 'hello from checkout' }).waitFor({ timeout: 15000 });
+  await shoot(page, 'settings-projects');
+  assert.deepEqual(problems, []);
+});
+
+test('an expired session is sent to the sign-in page', async (t) => {
+  const { ferry, dir, page, browser } = await setUp(t);
+  // A session row whose expiry has passed, as the store would hold it after 14 days.
+  const token = randomBytes(32).toString('hex');
+  const sha = createHash('sha256').update(token).digest('hex');
+  await execFileP('sqlite3', [path.join(dir, 'data', 'ferry.db'),
+    `INSERT INTO sessions VALUES ('${sha}', 1, 'c', 0, ${Date.now() - 1000})`]);
+  await browser.context.clearCookies();
+  await browser.context.addCookies([{ name: 'ferry_session', value: token, url: ferry.url }]);
+  await page.goto(`${ferry.url}/issues/`);
+  assert.equal(new URL(page.url()).pathname, '/login');
+  assert.equal(new URL(page.url()).searchParams.get('next'), '/issues/');
+  const api = await page.request.get(`${ferry.url}/api/0/projects/`);
+  assert.equal(api.status(), 401);
 });
