@@ -172,7 +172,7 @@ const std::string_view kIssueTemplate = R"html(<article class="issue-page level-
 {{#breadcrumbs}}<tr><td title="{{iso}}">{{time}}</td><td>{{category}}</td><td>{{level}}</td><td>{{message}}{{#data}}<pre class="data">{{data}}</pre>{{/data}}</td></tr>{{/breadcrumbs}}
 {{#has_breadcrumbs}}</tbody></table>{{/has_breadcrumbs}}
 {{#request}}<h3>Request</h3>
-<dl class="kv"><dt>Method</dt><dd>{{method}}</dd><dt>URL</dt><dd><code>{{url}}</code></dd>{{#query}}<dt>Query</dt><dd><code>{{query}}</code></dd>{{/query}}
+<dl class="kv">{{#method}}<dt>Method</dt><dd>{{method}}</dd>{{/method}}<dt>URL</dt><dd><code>{{url}}</code></dd>{{#query}}<dt>Query</dt><dd><code>{{query}}</code></dd>{{/query}}
 {{#headers}}<dt>{{key}}</dt><dd><code>{{value}}</code></dd>{{/headers}}</dl>
 {{/request}}
 {{#has_user}}<h3>User</h3><dl class="kv">{{/has_user}}{{#user}}<dt>{{key}}</dt><dd>{{value}}</dd>{{/user}}{{#has_user}}</dl>{{/has_user}}

@@ -232,7 +232,7 @@ mustache::data EventData(const store::StoredEvent& stored) {
 
   if (const json::value* req = Member(root, "request"); req != nullptr && req->is_object()) {
     mustache::data request;
-    request.set("method", Text(Member(req, "method")));
+    if (std::string m = Text(Member(req, "method")); !m.empty()) request.set("method", m);
     request.set("url", Text(Member(req, "url")));
     // Sections and rows show only what the event has (an empty string is not "absent" to
     // mustache).

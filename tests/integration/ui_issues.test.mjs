@@ -10,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { launchBrowser } from './lib/browser.mjs';
+import { launchBrowser, startPageServer } from './lib/browser.mjs';
 import {
   REPO_ROOT, assertOk, ferryCli, makeTempDir, projectList, sendOk, startStore, writeStoreConfig,
 } from './lib/store.mjs';
@@ -222,4 +222,40 @@ test('an expired session is sent to the sign-in page', async (t) => {
   assert.equal(new URL(page.url()).searchParams.get('next'), '/issues/');
   const api = await page.request.get(`${ferry.url}/api/0/projects/`);
   assert.equal(api.status(), 401);
+});
+
+test('an error from @sentry/browser on a page: its stack trace, breadcrumb and browser tags', async (t) => {
+  const { ferry, project, page, problems, browser } = await setUp(t);
+  const site = await startPageServer({
+    '/shop': `<!doctype html><html><head><meta charset="utf-8"><title>shop</title>
+<link rel="icon" href="data:,">
+<script src="/sentry.js"></script>
+<script>
+Sentry.init({ dsn: ${JSON.stringify(project.dsn)}, release: 'shop@2.0.0', sendClientReports: false });
+function explodeAtCheckout() { throw new TypeError('checkout exploded in the browser'); }
+window.sendError = async () => {
+  Sentry.addBreadcrumb({ category: 'ui.click', message: 'clicked pay now', level: 'info' });
+  try { explodeAtCheckout(); } catch (e) { Sentry.captureException(e); }
+  return Sentry.flush(10000);
+};
+</script></head><body>shop</body></html>`,
+  });
+  t.after(() => site.close());
+  const shop = await browser.context.newPage();
+  await shop.goto(`${site.origin}/shop`);
+  assert.equal(await shop.evaluate(() => window.sendError()), true, 'Sentry.flush');
+  await shop.close();
+
+  await page.goto(`${ferry.url}/projects/${project.slug}/issues/`);
+  const title = 'TypeError: checkout exploded in the browser';
+  await page.getByRole('link', { name: title }).click();
+  await page.getByRole('heading', { name: title, level: 1 }).waitFor();
+  const frame = page.locator('li.frame').filter({ hasText: 'explodeAtCheckout' });
+  assert.ok(await frame.count() >= 1, 'a frame of explodeAtCheckout');
+  assert.match(await frame.first().innerText(), /\/shop:\d+:\d+/);
+  await page.locator('table.crumbs').getByText('clicked pay now').waitFor();
+  await page.locator('.tag-key').filter({ hasText: 'browser.name' }).getByText('Chrome').waitFor();
+  assert.match(await page.locator('dl.nums').innerText(), /First release\s+shop@2\.0\.0/);
+  await shoot(page, 'issue-browser');
+  assert.deepEqual(problems, []);
 });
