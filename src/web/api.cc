@@ -25,12 +25,6 @@ namespace {
 constexpr std::string_view kPrefix = "/api/0/";
 constexpr int kMaxLimit = 100;
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 http::Response JsonResponse(bhttp::status status, const json::value& body) {
   http::Response res{status, 11};
   res.set(bhttp::field::content_type, "application/json");
@@ -169,10 +163,7 @@ http::Response Api::Answer(const http::Request& req) {
     q.sort = *sort;
     q.environment = QueryParam(target, "environment");
     if (int64_t period = ParsePeriodMs(QueryParam(target, "statsPeriod")); period > 0) {
-      auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                     std::chrono::system_clock::now().time_since_epoch())
-                     .count();
-      q.since_ms = now - period;
+      q.since_ms = NowMs() - period;
     }
     int64_t limit = kMaxLimit;
     if (auto l = QueryParam(target, "limit"); !l.empty() && ParseId(l, &limit)) {

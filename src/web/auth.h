@@ -21,6 +21,9 @@ namespace ferry::web {
 inline constexpr std::string_view kSessionCookie = "ferry_session";
 inline constexpr int64_t kSessionLifetimeMs = int64_t{14} * 24 * 3600 * 1000;
 
+// Now, in milliseconds since the epoch: what sessions expire by.
+int64_t NowMs();
+
 // The value of cookie `name` in a Cookie header, or "" when it is not there.
 std::string CookieValue(std::string_view cookie_header, std::string_view name);
 

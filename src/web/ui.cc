@@ -30,12 +30,6 @@ std::string Seconds(LoginThrottle::Clock::duration d) {
 
 }  // namespace
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 std::string Render(std::string_view templ, const mustache::data& data) {
   mustache::mustache m{std::string(templ)};
   return m.render(data);
@@ -94,6 +88,20 @@ bool SameOrigin(const http::Request& req, const std::string& public_url) {
 }
 
 int64_t Today() { return NowMs() / 86'400'000; }
+
+std::string UrlEncode(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/' || c == ':') {
+      out += static_cast<char>(c);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof(buf), "%%%02X", c);
+      out += buf;
+    }
+  }
+  return out;
+}
 
 std::string Sparkline(const std::vector<std::pair<int64_t, int64_t>>& daily, int64_t last_day,
                       int days) {
@@ -208,22 +216,10 @@ http::Response Ui::Answer(const http::Request& req, std::string_view peer_ip) {
   // Every other page needs a signed-in user; without one, the sign-in page brings them back.
   auto session = SessionOf(store_, req, NowMs());
   if (!session.ok()) {
-    return Page(bhttp::status::service_unavailable, "Unavailable",
-                "<p>The store is unavailable.</p>", std::nullopt);
+    return Unavailable(std::nullopt);
   }
   if (!*session) {
-    std::string next(target);
-    std::string encoded;
-    for (unsigned char c : next) {
-      if (std::isalnum(c) || c == '/' || c == '-' || c == '_' || c == '.') {
-        encoded += static_cast<char>(c);
-      } else {
-        char buf[4];
-        std::snprintf(buf, sizeof(buf), "%%%02X", c);
-        encoded += buf;
-      }
-    }
-    return Redirect("/login?next=" + encoded);
+    return Redirect("/login?next=" + UrlEncode(target));
   }
   if (path == "/") {
     if (!get) return not_allowed("GET, HEAD");
@@ -367,8 +363,7 @@ http::Response Ui::Login(const http::Request& req, std::string_view peer_ip) {
 http::Response Ui::Overview(const store::Session& session) {
   auto projects = store_.ListProjects();
   if (!projects.ok()) {
-    return Page(bhttp::status::service_unavailable, "Unavailable",
-                "<p>The store is unavailable.</p>", session);
+    return Unavailable(session);
   }
   mustache::data list{mustache::data::type::list};
   const int64_t now = NowMs(), today = Today();
@@ -471,8 +466,7 @@ http::Response Ui::CreateProject(const http::Request& req, const store::Session&
 http::Response Ui::Logout(const http::Request& req) {
   auto session = SessionOf(store_, req, NowMs());
   if (!session.ok()) {
-    return Page(bhttp::status::service_unavailable, "Unavailable",
-                "<p>The store is unavailable.</p>", std::nullopt);
+    return Unavailable(std::nullopt);
   }
   if (!*session) return Redirect("/login");
   const std::string& body = req.body();

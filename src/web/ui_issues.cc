@@ -51,21 +51,6 @@ const json::value* Member(const json::value* v, std::string_view key) {
   return v->get_object().if_contains(key);
 }
 
-// Query parameters for a link, percent-encoded.
-std::string Encode(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/' || c == ':') {
-      out += static_cast<char>(c);
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof(buf), "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
-}
-
 // Every value of form field `name` (repeated fields: the selected issues of a bulk action).
 std::vector<std::string> FormValues(std::string_view body, std::string_view name) {
   std::vector<std::string> out;
@@ -394,9 +379,9 @@ http::Response Ui::IssueList(const http::Request& req, const store::Session& ses
     rows.push_back(row);
   }
   if (!rows.is_empty_list()) d.set("issues", rows);
-  const std::string link = base + "?query=" + Encode(query) +
-                           (sort.empty() ? "" : "&sort=" + Encode(sort)) +
-                           (environment.empty() ? "" : "&environment=" + Encode(environment));
+  const std::string link = base + "?query=" + UrlEncode(query) +
+                           (sort.empty() ? "" : "&sort=" + UrlEncode(sort)) +
+                           (environment.empty() ? "" : "&environment=" + UrlEncode(environment));
   if (q.offset > 0) {
     d.set("newer",
           link + "&cursor=0:" + std::to_string(std::max<int64_t>(0, q.offset - kPageSize)) + ":0");

@@ -14,7 +14,8 @@
 
 namespace ferry::web {
 
-int64_t NowMs();
+// `s` percent-encoded for a query value ('/' and ':' kept, as in paths and cursors).
+std::string UrlEncode(std::string_view s);
 std::string Render(std::string_view templ, const kainjow::mustache::data& data);
 // `body` (HTML ferry rendered, its values escaped) inside the layout, with the page headers.
 http::Response Page(http::bhttp::status status, const std::string& title, const std::string& body,

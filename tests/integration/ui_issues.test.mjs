@@ -7,27 +7,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { launchBrowser, startPageServer } from './lib/browser.mjs';
 import {
   REPO_ROOT, assertOk, ferryCli, makeTempDir, projectList, sendOk, startStore, writeStoreConfig,
 } from './lib/store.mjs';
+import { shoot, watchProblems } from './lib/ui.mjs';
 
 const execFileP = promisify(execFile);
 const NODE_CLIENT = path.join(REPO_ROOT, 'tests/integration/lib/node_sdk_client.mjs');
-const SHOTS = path.join(REPO_ROOT, 'build', 'screenshots');
 const PASSWORD = 'correct horse battery';
-
-async function shoot(page, name) {
-  await mkdir(SHOTS, { recursive: true });
-  for (const [w, h] of [[1280, 800], [390, 844]]) {
-    await page.setViewportSize({ width: w, height: h });
-    await page.screenshot({ path: path.join(SHOTS, `${name}-${w}x${h}.png`), fullPage: true });
-  }
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
 
 async function setUp(t, { superuser = false } = {}) {
   const dir = await makeTempDir('ferry-ui-');
@@ -42,15 +32,7 @@ async function setUp(t, { superuser = false } = {}) {
     ...(superuser ? ['--superuser'] : [])], cfg, { input: `${PASSWORD}\n` }), 'createuser');
   const [project] = await projectList(cfg);
   const page = await browser.context.newPage();
-  const problems = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/^Failed to load resource/.test(m.text())) problems.push(m.text());
-  });
-  page.on('pageerror', (e) => problems.push(String(e)));
-  page.on('dialog', (d) => {
-    problems.push(`dialog: ${d.message()}`);
-    d.dismiss();
-  });
+  const problems = watchProblems(page);
   await page.goto(`${ferry.url}/login`);
   await page.getByLabel('Email').fill('dev@example.com');
   await page.getByLabel('Password').fill(PASSWORD);

@@ -4,23 +4,11 @@
 // throttle on failed sign-ins, and a sign-out without the page's CSRF token refused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import { launchBrowser } from './lib/browser.mjs';
 import {
-  REPO_ROOT, assertOk, ferryCli, makeTempDir, projectList, startStore, writeStoreConfig,
+  assertOk, ferryCli, makeTempDir, projectList, startStore, writeStoreConfig,
 } from './lib/store.mjs';
-
-const SHOTS = path.join(REPO_ROOT, 'build', 'screenshots');
-
-async function shoot(page, name) {
-  await mkdir(SHOTS, { recursive: true });
-  for (const [w, h] of [[1280, 800], [390, 844]]) {
-    await page.setViewportSize({ width: w, height: h });
-    await page.screenshot({ path: path.join(SHOTS, `${name}-${w}x${h}.png`), fullPage: true });
-  }
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
+import { shoot, watchProblems } from './lib/ui.mjs';
 
 test('sign in, see the projects, use the API with the session, sign out', async (t) => {
   const dir = await makeTempDir('ferry-ui-');
@@ -32,17 +20,7 @@ test('sign in, see the projects, use the API with the session, sign out', async 
     await ferry.stop();
   });
   const page = await browser.context.newPage();
-  const violations = [];
-  // A CSP violation or a script the page did not expect shows up here (4xx answers to the
-  // sign-in form are logged by Chromium too, and are not violations).
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/^Failed to load resource/.test(m.text())) violations.push(m.text());
-  });
-  page.on('pageerror', (e) => violations.push(String(e)));
-  page.on('dialog', (d) => {
-    violations.push(`dialog: ${d.message()}`);
-    d.dismiss();
-  });
+  const violations = watchProblems(page);
 
   // No user yet: the page says how to make one, and there is no default password.
   const first = await page.goto(`${ferry.url}/`);

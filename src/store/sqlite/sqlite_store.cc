@@ -278,14 +278,19 @@ base::Result<std::vector<User>> SqliteStore::ListUsers() {
   return users;
 }
 
-base::Status SqliteStore::AddToken(int64_t user_id, const std::string& token_sha256) {
-  std::lock_guard lock(write_mu_);
+base::Status SqliteStore::UserExistsLocked(int64_t user_id) {
   auto user = writer_->Prepare("SELECT 1 FROM users WHERE id = ?1");
   if (!user.ok()) return user.status();
   user->BindAll(user_id);
   auto row = user->Step();
   if (!row.ok()) return row.status();
   if (!*row) return base::NotFound("user " + std::to_string(user_id) + " not found");
+  return base::Status::Ok();
+}
+
+base::Status SqliteStore::AddToken(int64_t user_id, const std::string& token_sha256) {
+  std::lock_guard lock(write_mu_);
+  FERRY_RETURN_IF_ERROR(UserExistsLocked(user_id));
   auto stmt = writer_->Prepare(
       "INSERT INTO tokens (token_sha256, user_id, created_ms) VALUES (?1, ?2, ?3)");
   if (!stmt.ok()) return stmt.status();
@@ -310,12 +315,7 @@ base::Result<std::optional<User>> SqliteStore::FindUserByToken(const std::string
 base::Status SqliteStore::CreateSession(int64_t user_id, const std::string& token_sha256,
                                         const std::string& csrf, int64_t expires_ms) {
   std::lock_guard lock(write_mu_);
-  auto user = writer_->Prepare("SELECT 1 FROM users WHERE id = ?1");
-  if (!user.ok()) return user.status();
-  user->BindAll(user_id);
-  auto row = user->Step();
-  if (!row.ok()) return row.status();
-  if (!*row) return base::NotFound("user " + std::to_string(user_id) + " not found");
+  FERRY_RETURN_IF_ERROR(UserExistsLocked(user_id));
   // Expired sessions go as new ones come: the table holds only live ones and a few more.
   auto purge = writer_->Prepare("DELETE FROM sessions WHERE expires_ms <= ?1");
   if (!purge.ok()) return purge.status();

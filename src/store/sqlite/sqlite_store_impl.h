@@ -176,6 +176,8 @@ class SqliteStore final : public Store {
   // Adds a batch's tag counts to issue_tags (and to issues.user_count for new users), or takes
   // a stored event's tags back out before it is deleted. Same locking as below.
   base::Status CountTagsLocked(const TagCounts& tags);
+  // kNotFound unless user `user_id` exists; on the writer, under write_mu_.
+  base::Status UserExistsLocked(int64_t user_id);
   base::Status UncountTagsLocked(int64_t event_row);
   // Writes the pending tag counts (recounting from the stored events after a failed batch)
   // and moves issue_tags_upto; inside the caller's write transaction.
